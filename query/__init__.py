@@ -1,0 +1,1 @@
+"""The read side: store protocols, the GraphQL schema and its resolvers."""

@@ -1,0 +1,12 @@
+"""The typed context every resolver receives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from query.store import SchemaReader
+
+
+@dataclass
+class Context:
+    schemas: SchemaReader

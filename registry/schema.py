@@ -1,0 +1,235 @@
+"""A schema over time: its summary, its change events, and the per-event fold.
+
+`fold_event` is what the schema agent calls for each event: given the schema's
+summary, the current state of the event's columns and the event's inference,
+it returns the new states and the schema changes to publish. Everything it
+needs is passed in, so replaying the log reproduces the same states, versions
+and change ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from registry.column import Cause, ColumnState, TypeChange, observe_column
+from registry.errors import InconsistentStateError, RegistryError
+from registry.fields import Reader
+from registry.infer import Inference
+from registry.key import SchemaKey, prefix_for_source
+from registry.timestamps import format_ms, parse_ms
+from registry.types import ChangeKind, ColumnType
+
+__all__ = [
+    "FoldResult",
+    "SchemaChange",
+    "SchemaKey",
+    "SchemaState",
+    "fold_event",
+    "prefix_for_source",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaState:
+    """The summary of one schema: its version, counters and column paths.
+
+    `version` grows by one with every column history entry; `findings`
+    counts the limit findings of all its events.
+    """
+
+    version: int
+    event_count: int
+    first_seen_ms: int
+    last_seen_ms: int
+    columns: tuple[str, ...]
+    findings: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """The summary as plain JSON values (the table's stored form)."""
+        return {
+            "v": self.version,
+            "n": self.event_count,
+            "fs": self.first_seen_ms,
+            "ls": self.last_seen_ms,
+            "c": list(self.columns),
+            "f": self.findings,
+        }
+
+    @classmethod
+    def from_dict(cls, d: object) -> SchemaState:
+        """The summary that `to_dict` wrote."""
+        r = Reader(d, "schema state")
+        columns = r.get_list("c")
+        if not all(isinstance(c, str) for c in columns):
+            raise r.fail("c", "expected an array of strings")
+        return cls(
+            version=r.get_int("v"),
+            event_count=r.get_int("n"),
+            first_seen_ms=r.get_int("fs"),
+            last_seen_ms=r.get_int("ls"),
+            columns=tuple(columns),
+            findings=r.get_int("f"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaChange:
+    """One column history entry, as announced on the `schema-changes` topic.
+
+    `id` is derived from the content (`change_id`), so a replay of the log
+    announces the same change under the same id.
+    """
+
+    id: str
+    key: SchemaKey
+    path: str
+    change: TypeChange
+
+    @classmethod
+    def of(cls, key: SchemaKey, path: str, change: TypeChange) -> SchemaChange:
+        """The change with its content-derived id."""
+        return cls(change_id(key, path, change), key, path, change)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The published JSON; times are RFC 3339 UTC with milliseconds."""
+        c = self.change
+        return {
+            "id": self.id,
+            "source": self.key.source,
+            "type": self.key.type,
+            "event": self.key.event,
+            "path": self.path,
+            "kind": c.kind.value,
+            "observedType": c.observed_type.value,
+            "fromType": None if c.from_type is None else c.from_type.value,
+            "toType": c.to_type.value,
+            "version": c.version,
+            "at": format_ms(c.at_ms),
+            "messageId": c.cause.message_id,
+            "partition": c.cause.partition,
+            "offset": c.cause.offset,
+            "eventTime": format_ms(c.cause.event_time_ms),
+        }
+
+    @classmethod
+    def from_dict(cls, d: object) -> SchemaChange:
+        """The change that `to_dict` published; the id is taken as given."""
+        r = Reader(d, "schema change")
+        try:
+            key = SchemaKey(r.get_str("source"), r.get_str("type"), r.get_opt_str("event"))
+        except RegistryError as e:
+            raise r.fail("type", e.reason) from e
+        change = TypeChange(
+            kind=r.get_enum("kind", ChangeKind),
+            observed_type=r.get_enum("observedType", ColumnType),
+            from_type=r.get_opt_enum("fromType", ColumnType),
+            to_type=r.get_enum("toType", ColumnType),
+            version=r.get_int("version"),
+            at_ms=_read_time(r, "at"),
+            cause=Cause(
+                message_id=r.get_str("messageId"),
+                partition=r.get_int("partition"),
+                offset=r.get_int("offset"),
+                event_time_ms=_read_time(r, "eventTime"),
+            ),
+        )
+        return cls(r.get_str("id"), key, r.get_str("path"), change)
+
+
+def change_id(key: SchemaKey, path: str, change: TypeChange) -> str:
+    """sha256 (first 32 hex digits) of the change's canonical content."""
+    content = [
+        key.source,
+        key.type,
+        key.event,
+        path,
+        change.kind.value,
+        change.observed_type.value,
+        None if change.from_type is None else change.from_type.value,
+        change.to_type.value,
+        change.version,
+        change.cause.message_id,
+    ]
+    canonical = json.dumps(content, ensure_ascii=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("ascii")).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class FoldResult:
+    """What one event did to its schema.
+
+    `columns` holds every column the event touched (to write back);
+    `changes` the history entries it made, in version order (to publish).
+    """
+
+    schema: SchemaState
+    columns: dict[str, ColumnState]
+    changes: list[SchemaChange]
+
+
+def fold_event(
+    key: SchemaKey,
+    schema: SchemaState | None,
+    columns: Mapping[str, ColumnState],
+    inference: Inference,
+    *,
+    at_ms: int,
+    cause: Cause,
+) -> FoldResult:
+    """Fold one event's inference into its schema.
+
+    `schema` is the current summary (None for a new schema) and `columns`
+    the current state of at least every column in `inference.columns` (a
+    missing one is new; one the summary lists but `columns` lacks raises
+    `InconsistentStateError`). Paths are processed in sorted order; each history
+    entry takes the next version. Deduplicating redelivered events (by
+    message id) is the caller's job: this fold counts what it is given.
+    """
+    version = 0 if schema is None else schema.version
+    known = frozenset(() if schema is None else schema.columns)
+    touched: dict[str, ColumnState] = {}
+    changes: list[SchemaChange] = []
+    for path in sorted(inference.columns):
+        state = columns.get(path)
+        if state is None and path in known:
+            # Folding on would add the column a second time and fork its history.
+            raise InconsistentStateError(str(key), path)
+        state, change = observe_column(
+            state, inference.columns[path], at_ms=at_ms, cause=cause, version=version + 1
+        )
+        touched[path] = state
+        if change is not None:
+            version += 1
+            changes.append(SchemaChange.of(key, path, change))
+    if schema is None:
+        summary = SchemaState(
+            version=version,
+            event_count=1,
+            first_seen_ms=at_ms,
+            last_seen_ms=at_ms,
+            columns=tuple(touched),
+            findings=len(inference.findings),
+        )
+    else:
+        added = any(p not in known for p in touched)
+        summary = SchemaState(
+            version=version,
+            event_count=schema.event_count + 1,
+            first_seen_ms=min(schema.first_seen_ms, at_ms),
+            last_seen_ms=max(schema.last_seen_ms, at_ms),
+            columns=tuple(sorted(known.union(touched))) if added else schema.columns,
+            findings=schema.findings + len(inference.findings),
+        )
+    return FoldResult(summary, touched, changes)
+
+
+def _read_time(r: Reader, key: str) -> int:
+    text = r.get_str(key)
+    try:
+        return parse_ms(text)
+    except RegistryError as e:
+        raise r.fail(key, e.reason) from e

@@ -1,0 +1,155 @@
+"""The normalised event: what ingestion writes to the `events` topic.
+
+An `Event` is one validated Segment call (see `schemas.parse`) with its identity,
+its skew-corrected time and its payload objects. `encode_event` writes it in the
+Segment wire shape (camelCase fields, RFC 3339 times) and `decode_event` reads
+that back: `decode_event(encode_event(e)) == e`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+import orjson
+
+from schemas.errors import InvalidEventError
+from schemas.fields import (
+    load_object,
+    quote,
+    read_object,
+    read_string,
+    read_time,
+    require_string,
+    require_time,
+)
+from schemas.timestamps import MAX_MS, MIN_MS, format_rfc3339_ms
+
+
+class EventType(str, Enum):
+    """The six Segment calls."""
+
+    TRACK = "track"
+    IDENTIFY = "identify"
+    PAGE = "page"
+    SCREEN = "screen"
+    GROUP = "group"
+    ALIAS = "alias"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One validated call. Times are epoch milliseconds, UTC.
+
+    `event` is the track event's name, or the page/screen `name` (None for the
+    other types). `timestamp_ms` is the skew-corrected event time,
+    `original_timestamp_ms` the client's own timestamp, `sent_at_ms` the client's
+    send time and `received_at_ms` the server's receive time.
+    """
+
+    type: EventType
+    message_id: str
+    source: str
+    user_id: str | None
+    anonymous_id: str | None
+    event: str | None
+    timestamp_ms: int
+    received_at_ms: int
+    sent_at_ms: int | None
+    original_timestamp_ms: int | None
+    properties: dict[str, Any]
+    traits: dict[str, Any]
+    context: dict[str, Any]
+    previous_id: str | None
+    group_id: str | None
+    integrations: dict[str, Any]
+
+    @property
+    def identity_key(self) -> bytes:
+        """The `events` topic partition key: UTF-8 of the userId, else the anonymousId.
+
+        An alias (previousId -> userId) is keyed by its userId.
+        """
+        return (self.user_id or self.anonymous_id or "").encode()
+
+    @property
+    def schema_event_name(self) -> str | None:
+        """The event-name part of the schema key: the track event name, else None."""
+        return self.event if self.type is EventType.TRACK else None
+
+
+def _name_key(event_type: EventType) -> str:
+    """The wire field holding `Event.event`: `name` for page/screen, else `event`."""
+    return "name" if event_type in (EventType.PAGE, EventType.SCREEN) else "event"
+
+
+def _wire_time(ms: int, field: str) -> str:
+    if not MIN_MS <= ms <= MAX_MS:
+        raise InvalidEventError(None, field, "outside years 0001-9999")
+    return format_rfc3339_ms(ms)
+
+
+def encode_event(event: Event) -> bytes:
+    """The event as Segment-shaped JSON, without None fields and empty objects.
+
+    Raises InvalidEventError for a time outside years 1-9999 or a payload value
+    JSON cannot carry (events built by `parse_call` have neither).
+    """
+    optional: dict[str, Any] = {
+        "userId": event.user_id,
+        "anonymousId": event.anonymous_id,
+        _name_key(event.type): event.event,
+        "timestamp": _wire_time(event.timestamp_ms, "timestamp"),
+        "receivedAt": _wire_time(event.received_at_ms, "receivedAt"),
+        "sentAt": None
+        if event.sent_at_ms is None
+        else _wire_time(event.sent_at_ms, "sentAt"),
+        "originalTimestamp": None
+        if event.original_timestamp_ms is None
+        else _wire_time(event.original_timestamp_ms, "originalTimestamp"),
+        "properties": event.properties,
+        "traits": event.traits,
+        "context": event.context,
+        "previousId": event.previous_id,
+        "groupId": event.group_id,
+        "integrations": event.integrations,
+    }
+    wire: dict[str, Any] = {
+        "type": event.type.value,
+        "messageId": event.message_id,
+        "source": event.source,
+    }
+    wire.update((k, v) for k, v in optional.items() if v is not None and v != {})
+    try:
+        return orjson.dumps(wire)
+    except orjson.JSONEncodeError as e:
+        raise InvalidEventError(None, "", f"not representable as JSON: {e}") from e
+
+
+def decode_event(raw: bytes) -> Event:
+    """Read back what `encode_event` wrote; InvalidEventError(index=None) if malformed."""
+    body = load_object(raw)
+    type_name = require_string(body, "type", None)
+    try:
+        event_type = EventType(type_name)
+    except ValueError:
+        raise InvalidEventError(None, "type", f"unknown event type {quote(type_name)}") from None
+    return Event(
+        type=event_type,
+        message_id=require_string(body, "messageId", None),
+        source=require_string(body, "source", None),
+        user_id=read_string(body, "userId", None),
+        anonymous_id=read_string(body, "anonymousId", None),
+        event=read_string(body, _name_key(event_type), None),
+        timestamp_ms=require_time(body, "timestamp", None),
+        received_at_ms=require_time(body, "receivedAt", None),
+        sent_at_ms=read_time(body, "sentAt", None),
+        original_timestamp_ms=read_time(body, "originalTimestamp", None),
+        properties=read_object(body, "properties", None),
+        traits=read_object(body, "traits", None),
+        context=read_object(body, "context", None),
+        previous_id=read_string(body, "previousId", None),
+        group_id=read_string(body, "groupId", None),
+        integrations=read_object(body, "integrations", None),
+    )

@@ -1,0 +1,105 @@
+"""The Faust app: its topics and tables, built from the settings.
+
+Topic and table names all derive from ``topic_prefix``, so two apps with different
+prefixes share a broker without seeing each other (tests rely on that).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import faust
+
+from streams.settings import Settings
+
+# Faust's topic-level codec: we encode and decode values ourselves (orjson), so the
+# bytes on the log are exactly the documented JSON.
+_RAW: dict[str, Any] = {
+    "key_type": bytes,
+    "value_type": bytes,
+    "key_serializer": "raw",
+    "value_serializer": "raw",
+}
+
+
+@dataclass(frozen=True)
+class TopicNames:
+    events: str
+    schema_input: str
+    schema_changes: str
+    dead_letter: str
+
+    @classmethod
+    def for_prefix(cls, prefix: str) -> TopicNames:
+        return cls(
+            events=f"{prefix}.events",
+            schema_input=f"{prefix}.schema-input",
+            schema_changes=f"{prefix}.schema-changes",
+            dead_letter=f"{prefix}.dead-letter",
+        )
+
+
+class Tracklog:
+    """One node's Faust app, with handles on every topic and table it uses."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.names = TopicNames.for_prefix(settings.topic_prefix)
+        partitions = settings.partitions
+        self.app = faust.App(
+            settings.topic_prefix,
+            broker=settings.broker,
+            store="rocksdb://",
+            datadir=str(Path(settings.data_dir) / "node"),
+            # One HTTP framework: the node serves Starlette through uvicorn itself.
+            web_enabled=False,
+            topic_partitions=partitions,
+            topic_replication_factor=1,
+            producer_acks=-1,
+            consumer_auto_offset_reset="earliest",
+            # Our agents do not iterate over buffers they would need drained on stop;
+            # waiting for empty buffers is what hangs a stop after an agent crash.
+            stream_wait_empty=False,
+            table_standby_replicas=0,
+            broker_commit_every=1000,
+            broker_commit_interval=1.0,
+            autodiscover=False,
+            # Tables (which take no per-table serializer) store our bytes as they are.
+            key_serializer="raw",
+            value_serializer="raw",
+        )
+        app = self.app
+        self.events_topic = app.topic(self.names.events, partitions=partitions, **_RAW)
+        self.schema_input_topic = app.topic(
+            self.names.schema_input, partitions=partitions, internal=True, **_RAW
+        )
+        self.schema_changes_topic = app.topic(
+            self.names.schema_changes, partitions=partitions, **_RAW
+        )
+        self.dead_letter_topic = app.topic(self.names.dead_letter, partitions=1, **_RAW)
+
+        table: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "partitions": partitions}
+        # Per (schema key, column path): the column's state and history.
+        self.columns = app.Table("schema-columns", **table)
+        # Per schema key: version, counts, the list of column paths.
+        self.schemas = app.Table("schemas", **table)
+        # Per (schema key, messageId): redelivered and replayed events change nothing.
+        self.schema_dedupe = app.Table("schema-dedupe", **table)
+
+    @property
+    def topics_to_create(self) -> list[tuple[str, int, dict[str, str]]]:
+        """Every topic this app reads or writes, with its partition count and config."""
+        n = self.settings.partitions
+        compacted = {"cleanup.policy": "compact"}
+        keep = {"retention.ms": "-1"}
+        topics = [
+            (self.names.events, n, keep),
+            (self.names.schema_input, n, keep),
+            (self.names.schema_changes, n, keep),
+            (self.names.dead_letter, 1, keep),
+        ]
+        for table in (self.columns, self.schemas, self.schema_dedupe):
+            topics.append((table.changelog_topic.get_topic_name(), n, compacted))
+        return topics

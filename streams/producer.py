@@ -1,0 +1,68 @@
+"""The ingestion edge's producer: acks=all and idempotent, so a 200 means "on the log".
+
+Faust's own producer only turns idempotence on inside transactions; the edge needs it
+for every write, so it runs its own aiokafka producer (the same client Faust uses).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from streams.errors import BrokerUnavailableError
+
+logger = logging.getLogger(__name__)
+
+
+class EventProducer:
+    def __init__(self, bootstrap: str, topic: str, *, timeout: float) -> None:
+        self._bootstrap = bootstrap
+        self._topic = topic
+        self._timeout = timeout
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self._bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=2,
+            max_batch_size=1024 * 1024,
+            max_request_size=2 * 1024 * 1024,
+            request_timeout_ms=int(self._timeout * 1000),
+        )
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            await producer.stop()
+
+    async def send_all(self, records: Sequence[tuple[bytes, bytes]]) -> None:
+        """Append every (key, value) to the topic; return once the broker acked them all.
+
+        Raises BrokerUnavailableError when that does not happen within the timeout; then
+        none of them counts as acknowledged (some may still land: consumers dedupe by
+        messageId, so the client's retry is harmless).
+        """
+        if self._producer is None:
+            raise BrokerUnavailableError("the node is not connected to the broker yet")
+        try:
+            await asyncio.wait_for(self._send(self._producer, records), self._timeout)
+        except (KafkaError, TimeoutError) as exc:
+            logger.warning("broker did not acknowledge %d events: %r", len(records), exc)
+            raise BrokerUnavailableError(
+                f"the broker did not acknowledge the write: {exc!r}"
+            ) from exc
+
+    async def _send(
+        self, producer: AIOKafkaProducer, records: Sequence[tuple[bytes, bytes]]
+    ) -> None:
+        futures = [
+            await producer.send(self._topic, value=value, key=key) for key, value in records
+        ]
+        await asyncio.gather(*futures)

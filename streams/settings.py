@@ -1,0 +1,72 @@
+"""The one settings object: every knob, read from ``TRACKLOG_*`` environment variables.
+
+Built once in the CLI entrypoint and passed down; nothing else reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from functools import lru_cache
+
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TRACKLOG_", extra="ignore")
+
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    data_dir: Path = Path("./var")
+    # ``kafka://host:port[,host:port]``; empty means "start the embedded broker" in dev.
+    broker: str = ""
+    # ``key1=web,key2=ios``: write key -> source name. Secret: keys are credentials.
+    write_keys: SecretStr = SecretStr("")
+    dev: bool = False
+    topic_prefix: str = "tracklog"
+    partitions: int = 4
+    # How long an ingestion request waits for the broker's acknowledgement before 503.
+    produce_timeout: float = 10.0
+    # How long the CLI waits for a node to stop before it stops it for good.
+    stop_timeout: float = 20.0
+    log_level: str = "info"
+    kafka_libs: Path = REPO_ROOT / "broker" / "lib"
+    kafka_heap: str = "512m"
+    messageid_ttl_days: float = 7.0
+
+    @field_validator("write_keys")
+    @classmethod
+    def _check_write_keys(cls, value: SecretStr) -> SecretStr:
+        _parse_write_keys(value.get_secret_value())
+        return value
+
+    def source_for_key(self, key: str) -> str | None:
+        """The source a write key names, or None when the key is not configured."""
+        return _parse_write_keys(self.write_keys.get_secret_value()).get(key)
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """``host:port,...`` from ``broker`` (``kafka://`` stripped)."""
+        return ",".join(
+            part.removeprefix("kafka://") for part in self.broker.split(",") if part
+        )
+
+
+@lru_cache(maxsize=8)
+def _parse_write_keys(spec: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for item in spec.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        key, sep, source = item.partition("=")
+        if not sep or not key.strip() or not source.strip():
+            # Never echo the item: it holds a credential.
+            raise ValueError(
+                f"TRACKLOG_WRITE_KEYS item #{len(pairs) + 1} is not of the form key=source"
+            )
+        pairs[key.strip()] = source.strip()
+    return pairs

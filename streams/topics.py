@@ -1,0 +1,71 @@
+"""Declare every topic with its partition count before any agent starts.
+
+A broker that auto-creates topics gives a topic a client merely asks about its own
+default partition count, and a table whose changelog has the app's count then crashes
+with ``PartitionsMismatch``; so topics are created here, explicitly, and an existing
+topic with the wrong count is an error that names it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError
+
+from schemas.errors import TracklogError
+
+logger = logging.getLogger(__name__)
+
+TopicSpec = tuple[str, int, dict[str, str]]
+
+
+class TopicSetupError(TracklogError):
+    def __init__(self, topic: str, reason: str) -> None:
+        super().__init__(f"topic {topic}: {reason}")
+        self.topic = topic
+        self.reason = reason
+
+
+async def ensure_topics(
+    bootstrap: str, specs: Iterable[TopicSpec], *, replication: int = 1, timeout: float = 60.0
+) -> None:
+    """Create the missing topics; check the partition count of those that exist."""
+    specs = list(specs)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30_000)
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            await admin.start()
+            break
+        except KafkaError as exc:
+            if asyncio.get_running_loop().time() > deadline:
+                raise TopicSetupError("*", f"broker {bootstrap} unreachable: {exc}") from exc
+            await asyncio.sleep(0.5)
+    try:
+        existing = {
+            t["topic"]: len(t["partitions"])
+            for t in await admin.describe_topics([name for name, _, _ in specs])
+            if t["error_code"] == 0
+        }
+        missing = [
+            NewTopic(name, partitions, replication, topic_configs=config)
+            for name, partitions, config in specs
+            if name not in existing
+        ]
+        for name, partitions, _ in specs:
+            if name in existing and existing[name] != partitions:
+                raise TopicSetupError(
+                    name, f"has {existing[name]} partitions, the app needs {partitions}"
+                )
+        if missing:
+            logger.info("creating topics %s", ", ".join(t.name for t in missing))
+            response = await admin.create_topics(missing)
+            for name, code, *rest in response.topic_errors:
+                # 36: TOPIC_ALREADY_EXISTS (another node created it meanwhile).
+                if code not in (0, 36):
+                    raise TopicSetupError(name, f"creation failed with error code {code} {rest}")
+    finally:
+        await admin.close()
