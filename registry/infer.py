@@ -114,7 +114,7 @@ def infer_columns(sections: Mapping[str, Any], limits: Limits = Limits()) -> Inf
         findings.add(Finding("", f"more than {limits.max_columns} columns; {dropped} dropped"))
     return Inference(
         columns={p: walk.types[p] for p in paths},
-        findings=tuple(findings),
+        findings=tuple(sorted(findings, key=lambda f: (f.path, f.reason))),
     )
 
 
