@@ -39,8 +39,13 @@ class EventProducer:
 
     async def stop(self) -> None:
         producer, self._producer = self._producer, None
-        if producer is not None:
-            await producer.stop()
+        if producer is None:
+            return
+        try:
+            # Stopping flushes what is in flight; with the broker gone that never ends.
+            await asyncio.wait_for(producer.stop(), self._timeout)
+        except TimeoutError:
+            logger.warning("the producer did not flush within %.0f s; dropped unacknowledged writes", self._timeout)
 
     async def send_all(self, records: Sequence[tuple[bytes, bytes]]) -> None:
         """Append every (key, value) to the topic; return once the broker acked them all.

@@ -1,0 +1,256 @@
+"""The /v1 edge over real HTTP semantics (ASGI) with a real producer and broker."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from schemas import decode_event
+from streams.broker import EmbeddedBroker
+from streams.http import build_http_app
+from streams.ingest import Ingest
+from streams.producer import EventProducer
+from streams.settings import Settings
+from streams.topics import ensure_topics
+from tests.nodes import fresh_prefix
+
+NOW_MS = 1_795_000_000_000  # the edge's clock, fixed: receivedAt is asserted exactly
+
+
+class _NoSchemas:
+    def get_schema(self, key: Any) -> None:
+        return None
+
+    def list_schemas(self, source: str | None = None) -> list[Any]:
+        return []
+
+    def get_columns(self, key: Any) -> dict[str, Any]:
+        return {}
+
+
+async def _client(producer: EventProducer, *, dev: bool) -> httpx.AsyncClient:
+    settings = Settings(write_keys="test-key=web")  # type: ignore[arg-type]
+    ingest = Ingest(
+        producer=producer,
+        source_for_key=settings.source_for_key,
+        dev=dev,
+        clock_ms=lambda: NOW_MS,
+    )
+    app = build_http_app(ingest=ingest, reader=_NoSchemas(), ready=lambda: True, graphiql=False)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://node")
+
+
+@pytest.fixture
+async def topic(kafka: EmbeddedBroker) -> str:
+    name = f"{fresh_prefix()}.events"
+    await ensure_topics(kafka.bootstrap, [(name, 2, {})])
+    return name
+
+
+@pytest.fixture
+async def producer(kafka: EmbeddedBroker, topic: str) -> AsyncIterator[EventProducer]:
+    producer = EventProducer(kafka.bootstrap, topic, timeout=10)
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+@pytest.fixture
+async def client(producer: EventProducer) -> AsyncIterator[httpx.AsyncClient]:
+    async with await _client(producer, dev=False) as client:
+        yield client
+
+
+async def _consume(kafka: EmbeddedBroker, topic: str, count: int) -> list[Any]:
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=kafka.bootstrap, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    try:
+        records: list[Any] = []
+        while len(records) < count:
+            batch = await consumer.getmany(timeout_ms=10_000)
+            assert batch, f"only {len(records)} of {count} records arrived"
+            for part in batch.values():
+                records.extend(part)
+        return records
+    finally:
+        await consumer.stop()
+
+
+TRACK = {"userId": "u1", "event": "Order Completed", "properties": {"total": 12.5}}
+
+
+async def test_an_acknowledged_call_is_on_the_log_with_stamped_times(
+    client: httpx.AsyncClient, kafka: EmbeddedBroker, topic: str
+) -> None:
+    body = {
+        **TRACK,
+        "messageId": "m-1",
+        # The client's clock runs an hour ahead: sentAt and timestamp both say so.
+        "timestamp": "2026-11-20T11:00:00.000Z",
+        "sentAt": "2026-11-20T11:00:05.000Z",
+    }
+    response = await client.post("/v1/track", json=body, auth=("test-key", ""))
+    assert response.status_code == 200
+    assert response.json() == {"success": True}
+
+    [record] = await _consume(kafka, topic, 1)
+    assert record.key == b"u1"
+    event = decode_event(record.value)
+    assert (event.source, event.message_id, event.event) == ("web", "m-1", "Order Completed")
+    assert event.received_at_ms == NOW_MS
+    assert event.timestamp_ms == NOW_MS - 5_000
+
+
+async def test_batch_gzip_and_write_key_in_body(
+    client: httpx.AsyncClient, kafka: EmbeddedBroker, topic: str
+) -> None:
+    body = {
+        "writeKey": "test-key",
+        "batch": [
+            {"type": "identify", "userId": "u2", "traits": {"plan": "pro"}},
+            {"type": "track", "anonymousId": "a9", "event": "Viewed"},
+        ],
+    }
+    response = await client.post(
+        "/v1/batch",
+        content=gzip.compress(orjson.dumps(body)),
+        headers={"content-encoding": "gzip", "content-type": "application/json"},
+    )
+    assert response.status_code == 200, response.text
+    records = await _consume(kafka, topic, 2)
+    assert sorted(r.key for r in records) == [b"a9", b"u2"]
+    assert {decode_event(r.value).message_id for r in records}.isdisjoint({""})
+
+
+@pytest.mark.parametrize(
+    ("path", "content", "status", "expected"),
+    [
+        ("/v1/track", b"{not json", 400, {"error": "invalid_event", "field": "body"}),
+        ("/v1/track", b"[1, 2]", 400, {"error": "invalid_event", "field": "body"}),
+        (
+            "/v1/track",
+            orjson.dumps({"event": "X"}),
+            400,
+            {"error": "invalid_event", "field": "userId", "index": None},
+        ),
+        (
+            "/v1/track",
+            orjson.dumps({"userId": "u", "event": "X", "properties": "nope"}),
+            400,
+            {"error": "invalid_event", "field": "properties"},
+        ),
+        (
+            "/v1/batch",
+            orjson.dumps({"batch": [TRACK | {"type": "track"}, {"type": "purchase", "userId": "u"}]}),
+            400,
+            {"error": "invalid_event", "field": "type", "index": 1},
+        ),
+        (
+            "/v1/batch",
+            orjson.dumps({"batch": [TRACK | {"type": "track"}, {"type": "track", "event": "X"}]}),
+            400,
+            {"error": "invalid_event", "field": "userId", "index": 1},
+        ),
+        (
+            "/v1/batch",
+            orjson.dumps({"batch": [TRACK | {"type": "track", "timestamp": "yesterday"}]}),
+            400,
+            {"error": "invalid_event", "field": "timestamp", "index": 0},
+        ),
+        ("/v1/batch", orjson.dumps({"batch": "x"}), 400, {"field": "batch"}),
+        (
+            "/v1/batch",
+            orjson.dumps(
+                {"batch": [TRACK | {"type": "track", "properties": {"blob": "x" * 33_000}}]}
+            ),
+            413,
+            {"error": "payload_too_large", "index": 0},
+        ),
+        (
+            "/v1/batch",
+            orjson.dumps(
+                {
+                    "batch": [
+                        TRACK | {"type": "track", "properties": {"blob": "x" * 30_000}}
+                        for _ in range(20)
+                    ]
+                }
+            ),
+            413,
+            {"error": "payload_too_large", "index": None},
+        ),
+    ],
+    ids=[
+        "invalid-json",
+        "not-an-object",
+        "no-identity",
+        "properties-not-object",
+        "unknown-type",
+        "no-identity-in-batch",
+        "bad-timestamp",
+        "batch-not-list",
+        "event-over-32kb",
+        "request-over-500kb",
+    ],
+)
+async def test_bad_input_is_a_clear_client_error(
+    client: httpx.AsyncClient, path: str, content: bytes, status: int, expected: dict[str, Any]
+) -> None:
+    response = await client.post(
+        path, content=content, auth=("test-key", ""), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["success"] is False
+    assert body["message"]
+    assert {k: body.get(k) for k in expected} == expected
+
+
+async def test_write_key_is_required_outside_dev(client: httpx.AsyncClient) -> None:
+    missing = await client.post("/v1/track", json=TRACK)
+    unknown = await client.post("/v1/track", json=TRACK, auth=("who-knows", ""))
+    assert (missing.status_code, missing.json()["error"]) == (401, "unauthorized")
+    assert "missing write key" in missing.json()["message"]
+    assert (unknown.status_code, unknown.json()["message"]) == (401, "unknown write key")
+
+
+async def test_dev_mode_takes_an_unknown_key_as_the_source(
+    producer: EventProducer, kafka: EmbeddedBroker, topic: str
+) -> None:
+    async with await _client(producer, dev=True) as client:
+        response = await client.post("/v1/track", json=TRACK, auth=("ios-app", ""))
+    assert response.status_code == 200
+    [record] = await _consume(kafka, topic, 1)
+    assert decode_event(record.value).source == "ios-app"
+
+
+async def test_broker_gone_is_503_with_retry_after(tmp_path: Path) -> None:
+    broker = EmbeddedBroker(tmp_path / "kafka", Settings().kafka_libs)
+    broker.start()
+    try:
+        name = f"{fresh_prefix()}.events"
+        await ensure_topics(broker.bootstrap, [(name, 1, {})])
+        producer = EventProducer(broker.bootstrap, name, timeout=2)
+        await producer.start()
+        try:
+            async with await _client(producer, dev=False) as client:
+                ok = await client.post("/v1/track", json=TRACK, auth=("test-key", ""))
+                assert ok.status_code == 200
+                broker.kill()
+                response = await client.post("/v1/track", json=TRACK, auth=("test-key", ""))
+        finally:
+            await producer.stop()
+        assert response.status_code == 503
+        assert response.headers["retry-after"].isdigit()
+        assert response.json()["error"] == "broker_unavailable"
+    finally:
+        broker.stop()

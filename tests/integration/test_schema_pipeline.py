@@ -1,0 +1,117 @@
+"""Events through a running node: /v1 -> Kafka -> Faust agents -> RocksDB -> GraphQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.integration.conftest import StartNode
+from tests.nodes import NodeProcess
+from tests.waiting import wait_until
+
+SCHEMA = """
+query ($source: String!, $type: EventType!, $event: String) {
+  eventSchema(source: $source, type: $type, event: $event) {
+    source type event version eventCount firstSeen lastSeen
+    columns { path type nullable count firstSeen lastSeen }
+  }
+}
+"""
+
+
+def _schema(node: NodeProcess, event: str, *, count: int, source: str = "web") -> dict[str, Any]:
+    def check() -> dict[str, Any] | None:
+        found = node.graphql(SCHEMA, source=source, type="TRACK", event=event)["eventSchema"]
+        return found if found and found["eventCount"] >= count else None
+
+    return wait_until(check, timeout=30, what=f"{count} events of {event!r}")
+
+
+def _track(user: str, event: str, message_id: str, properties: dict[str, Any], ts: str) -> dict[str, Any]:
+    return {
+        "type": "track",
+        "userId": user,
+        "event": event,
+        "messageId": message_id,
+        "properties": properties,
+        "timestamp": ts,
+    }
+
+
+def test_columns_and_types_are_inferred_from_tracked_events(start_node: StartNode) -> None:
+    node = start_node()
+    batch = [
+        _track("u1", "Order Completed", "m1", {"total": 10, "coupon": None, "items": [{"sku": "a", "price": 1.5}]}, "2026-11-20T10:00:00Z"),
+        _track("u2", "Order Completed", "m2", {"total": 12.5, "coupon": "X", "paid_at": "2026-11-20T10:01:00Z"}, "2026-11-20T10:01:00Z"),
+        _track("u3", "Order Completed", "m3", {"total": 7, "tags": ["a", "b"], "context_free": True}, "2026-11-20T10:02:00Z"),
+    ]
+    response = node.post("/v1/batch", {"batch": batch})
+    assert response.status_code == 200, response.text
+
+    schema = _schema(node, "Order Completed", count=3)
+    assert schema["eventCount"] == 3
+    assert (schema["source"], schema["type"], schema["event"]) == ("web", "TRACK", "Order Completed")
+    assert schema["firstSeen"].startswith("2026-11-20T10:00:00")
+    assert schema["lastSeen"].startswith("2026-11-20T10:02:00")
+    columns = {c["path"]: c for c in schema["columns"]}
+    assert {path: c["type"] for path, c in columns.items()} == {
+        "properties.total": "NUMBER",  # INTEGER joined with NUMBER
+        "properties.coupon": "STRING",  # null, then a string
+        "properties.items": "ARRAY",
+        "properties.items[].sku": "STRING",
+        "properties.items[].price": "NUMBER",
+        "properties.paid_at": "TIMESTAMP",
+        "properties.tags": "ARRAY",
+        "properties.tags[]": "STRING",
+        "properties.context_free": "BOOLEAN",
+    }
+    assert columns["properties.total"]["count"] == 3
+    assert columns["properties.coupon"]["nullable"] is True
+    assert columns["properties.total"]["nullable"] is False
+    assert schema["version"] >= len(columns)
+
+    sources = node.graphql("{ sources { name eventCount } }")["sources"]
+    assert sources == [{"name": "web", "eventCount": 3}]
+    listed = node.graphql('{ eventSchemas(source: "web") { type event eventCount } }')
+    assert listed["eventSchemas"] == [{"type": "TRACK", "event": "Order Completed", "eventCount": 3}]
+
+
+def test_redelivered_events_change_nothing(start_node: StartNode) -> None:
+    node = start_node()
+    batch = [
+        _track("u1", "Signed Up", f"dup-{i}", {"plan": "pro", "seats": i}, "2026-11-20T10:00:00Z")
+        for i in range(5)
+    ]
+    assert node.post("/v1/batch", {"batch": batch}).status_code == 200
+    before = _schema(node, "Signed Up", count=5)
+
+    # The same messages again (a client retry), then one new message from the same user
+    # for the same event: it is folded after the duplicates, so once it is counted the
+    # duplicates have been processed too.
+    assert node.post("/v1/batch", {"batch": batch}).status_code == 200
+    marker = _track("u1", "Signed Up", "new-1", {"plan": "pro", "seats": 9}, "2026-11-20T10:00:00Z")
+    assert node.post("/v1/batch", {"batch": [marker]}).status_code == 200
+    after = _schema(node, "Signed Up", count=6)
+
+    assert after["eventCount"] == 6
+    counts = {c["path"]: c["count"] for c in after["columns"]}
+    assert counts == {path: 6 for path in counts}
+    assert after["version"] == before["version"]
+
+
+def test_a_restarted_node_keeps_its_state(start_node: StartNode) -> None:
+    node = start_node()
+    event = _track("u1", "Logged In", "m1", {"method": "sso"}, "2026-11-20T10:00:00Z")
+    assert node.post("/v1/batch", {"batch": [event]}).status_code == 200
+    before = _schema(node, "Logged In", count=1)
+    assert node.stop() == 0
+
+    node.start()
+    assert node.graphql(SCHEMA, source="web", type="TRACK", event="Logged In")["eventSchema"] == before
+
+
+def test_sources_are_named_by_write_key(start_node: StartNode) -> None:
+    node = start_node()
+    event = _track("u1", "Opened App", "m1", {}, "2026-11-20T10:00:00Z")
+    assert node.post("/v1/batch", {"batch": [event]}, key="ios-key").status_code == 200
+    _schema(node, "Opened App", count=1, source="ios")
+    assert node.graphql(SCHEMA, source="web", type="TRACK", event="Opened App")["eventSchema"] is None
