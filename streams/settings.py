@@ -16,7 +16,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="TRACKLOG_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="TRACKLOG_", extra="ignore", hide_input_in_errors=True
+    )
 
     http_host: str = "127.0.0.1"
     http_port: int = 8000

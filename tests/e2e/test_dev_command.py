@@ -1,0 +1,88 @@
+"""`tracklog dev` as a user runs it: its own embedded Kafka, the real Segment client."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from segment.analytics import Client
+
+from tests.nodes import NodeProcess
+from tests.waiting import wait_until
+
+
+def _brokers_under(data_dir: Path) -> list[int]:
+    """PIDs of Java processes whose command line names ``data_dir`` (our broker)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if cmdline and cmdline[0].endswith(b"java") and any(str(data_dir).encode() in part for part in cmdline):
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.fixture
+def dev(tmp_path: Path) -> Iterator[NodeProcess]:
+    node = NodeProcess("dev", tmp_path / "var", {"TRACKLOG_LOG_LEVEL": "info"})
+    node.start(ready_timeout=120)
+    yield node
+    if node.process is not None and node.process.poll() is None:
+        node.stop()
+
+
+def test_segment_client_events_show_up_in_the_schema(dev: NodeProcess) -> None:
+    errors: list[Exception] = []
+    client = Client(
+        "my-web-app",
+        host=dev.url,
+        sync_mode=True,
+        gzip=True,
+        on_error=lambda error, batch: errors.append(error),
+    )
+    client.identify("user-1", {"email": "ada@example.com", "plan": "pro", "seats": 3})
+    client.track("user-1", "Checkout Started", {"cart_value": 42.5, "items": [{"sku": "A-1", "qty": 2}]})
+    client.track("user-1", "Checkout Started", {"cart_value": 40, "coupon": "WELCOME"})
+    client.page("user-1", "Docs", "Quickstart", {"url": "http://example.com/docs"})
+    client.flush()
+    assert errors == []
+
+    query = """{ eventSchema(source: "my-web-app", type: TRACK, event: "Checkout Started") {
+        eventCount columns { path type } } }"""
+    schema = wait_until(
+        lambda: (s := dev.graphql(query)["eventSchema"]) and s["eventCount"] == 2 and s,
+        timeout=30,
+        what="the tracked events in eventSchema",
+    )
+    types = {c["path"]: c["type"] for c in schema["columns"]}
+    assert types["properties.cart_value"] == "NUMBER"
+    assert types["properties.items[].sku"] == "STRING"
+    assert types["properties.items[].qty"] == "INTEGER"
+    assert types["properties.coupon"] == "STRING"
+    assert types["context.library.name"] == "STRING"
+
+    identify = dev.graphql(
+        '{ eventSchema(source: "my-web-app", type: IDENTIFY) { columns { path type } } }'
+    )["eventSchema"]
+    assert {"path": "traits.seats", "type": "INTEGER"} in identify["columns"]
+
+
+def test_ctrl_c_stops_node_and_broker(dev: NodeProcess) -> None:
+    assert _brokers_under(dev.data_dir), "the embedded broker should be running"
+    assert dev.stop(signal.SIGINT) == 0
+    assert _brokers_under(dev.data_dir) == []
+
+
+def test_no_orphan_broker_when_the_node_is_killed(dev: NodeProcess) -> None:
+    [broker] = _brokers_under(dev.data_dir)
+    assert dev.process is not None
+    os.kill(dev.process.pid, signal.SIGKILL)
+    dev.process.wait()
+    wait_until(lambda: not _brokers_under(dev.data_dir), timeout=30, what=f"broker {broker} to exit")

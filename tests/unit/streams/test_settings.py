@@ -1,0 +1,37 @@
+"""The one settings object: environment parsing and secret handling."""
+
+from __future__ import annotations
+
+import pytest
+
+from streams.settings import Settings
+
+
+def test_write_keys_name_sources(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRACKLOG_WRITE_KEYS", "key1=web, key2=ios")
+    settings = Settings()
+    assert settings.source_for_key("key1") == "web"
+    assert settings.source_for_key("key2") == "ios"
+    assert settings.source_for_key("key3") is None
+
+
+def test_write_keys_never_appear_in_the_settings_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRACKLOG_WRITE_KEYS", "s3cr3t-key=web")
+    assert "s3cr3t" not in repr(Settings())
+
+
+def test_a_malformed_write_key_item_is_an_error_without_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRACKLOG_WRITE_KEYS", "s3cr3t-key")
+    with pytest.raises(ValueError, match="not of the form key=source") as caught:
+        Settings()
+    assert "s3cr3t" not in str(caught.value)
+
+
+def test_port_data_dir_and_broker_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRACKLOG_HTTP_PORT", "9123")
+    monkeypatch.setenv("TRACKLOG_DATA_DIR", "/tmp/elsewhere")
+    monkeypatch.setenv("TRACKLOG_BROKER", "kafka://10.0.0.1:9092,kafka://10.0.0.2:9092")
+    settings = Settings()
+    assert settings.http_port == 9123
+    assert str(settings.data_dir) == "/tmp/elsewhere"
+    assert settings.bootstrap_servers == "10.0.0.1:9092,10.0.0.2:9092"
