@@ -16,29 +16,17 @@ from typing import Any
 
 import orjson
 
-from registry import (
-    RegistryError,
-    Cause,
-    ColumnState,
-    Limits,
-    SchemaChange,
-    SchemaKey,
-    SchemaState,
-    fold_event,
-    infer_columns,
-)
-from registry.column import from_dict as column_from_dict
-from registry.column import to_dict as column_to_dict
+from registry import RegistryError, SchemaChange, SchemaKey
 from schemas import SchemaError, decode_event
 from streams.app import Tracklog
-from streams.store import column_key, dedupe_key
+from streams.commands import COMMAND, KIND_HEADER
+from streams.fold import ORIGIN_OFFSET, ORIGIN_PARTITION, SchemaFold
 
 logger = logging.getLogger(__name__)
 
-_ORIGIN_PARTITION = "tracklog-partition"
-_ORIGIN_OFFSET = "tracklog-offset"
 
 ChangeListener = Callable[[SchemaChange], None]
+CommandListener = Callable[[str], None]
 
 
 def _header(message: Any, name: str) -> bytes | None:
@@ -75,10 +63,11 @@ async def _dead_letter(t: Tracklog, agent: str, message: Any, reason: str) -> No
     )
 
 
-def install_agents(t: Tracklog, on_change: ChangeListener) -> None:
+def install_agents(
+    t: Tracklog, on_change: ChangeListener, on_command: CommandListener
+) -> None:
     """Register the agents of ``t`` on its Faust app."""
     app = t.app
-    limits = Limits()
 
     @app.agent(t.events_topic, name="route-events")  # type: ignore[misc]
     async def route_events(stream: Any) -> None:
@@ -94,55 +83,42 @@ def install_agents(t: Tracklog, on_change: ChangeListener) -> None:
                 key=key.encode(),
                 value=event.value,
                 headers=[
-                    (_ORIGIN_PARTITION, str(message.partition).encode()),
-                    (_ORIGIN_OFFSET, str(message.offset).encode()),
+                    (ORIGIN_PARTITION, str(message.partition).encode()),
+                    (ORIGIN_OFFSET, str(message.offset).encode()),
                 ],
             )
+
+    @app.agent(t.schema_commands_topic, name="route-commands")  # type: ignore[misc]
+    async def route_commands(stream: Any) -> None:
+        async for event in stream.events():
+            await t.schema_input_topic.send(
+                key=event.key, value=event.value, headers=[(KIND_HEADER, COMMAND)]
+            )
+
+    fold = SchemaFold(t.columns, t.schemas, t.schema_dedupe)
 
     @app.agent(t.schema_input_topic, name="fold-schemas")  # type: ignore[misc]
     async def fold_schemas(stream: Any) -> None:
         async for event in stream.events():
             message = event.message
+            if _header(message, KIND_HEADER) == COMMAND:
+                try:
+                    on_command(fold.apply_command(event.key, event.value))
+                except ValueError as exc:
+                    await _dead_letter(t, "fold-schemas", message, str(exc))
+                continue
             try:
-                decoded = decode_event(event.value)
-                key = SchemaKey.decode(event.key)
+                changes = fold.fold(
+                    event.key,
+                    event.value,
+                    partition=int(_header(message, ORIGIN_PARTITION) or message.partition),
+                    offset=int(_header(message, ORIGIN_OFFSET) or message.offset),
+                )
             except (SchemaError, RegistryError) as exc:
                 await _dead_letter(t, "fold-schemas", message, str(exc))
                 continue
-            seen = dedupe_key(event.key, decoded.message_id)
-            if t.schema_dedupe.get(seen) is not None:
-                continue
-            inference = infer_columns(
-                {
-                    "properties": decoded.properties,
-                    "traits": decoded.traits,
-                    "context": decoded.context,
-                },
-                limits,
-            )
-            raw_schema = t.schemas.get(event.key)
-            schema = SchemaState.from_dict(orjson.loads(raw_schema)) if raw_schema else None
-            columns: dict[str, ColumnState] = {}
-            for path in inference.columns:
-                raw = t.columns.get(column_key(event.key, path))
-                if raw is not None:
-                    columns[path] = column_from_dict(orjson.loads(raw))
-            cause = Cause(
-                message_id=decoded.message_id,
-                partition=int(_header(message, _ORIGIN_PARTITION) or message.partition),
-                offset=int(_header(message, _ORIGIN_OFFSET) or message.offset),
-                event_time_ms=decoded.timestamp_ms,
-            )
-            result = fold_event(
-                key, schema, columns, inference, at_ms=decoded.timestamp_ms, cause=cause
-            )
-            for path, state in result.columns.items():
-                t.columns[column_key(event.key, path)] = orjson.dumps(column_to_dict(state))
-            t.schemas[event.key] = orjson.dumps(result.schema.to_dict())
-            for change in result.changes:
+            for change in changes:
                 await t.schema_changes_topic.send(
                     key=event.key, value=orjson.dumps(change.to_dict())
                 )
                 on_change(change)
-            # Last, so a crash before this line replays the event rather than losing it.
-            t.schema_dedupe[seen] = str(decoded.received_at_ms).encode()

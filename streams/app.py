@@ -29,6 +29,7 @@ class TopicNames:
     events: str
     schema_input: str
     schema_changes: str
+    schema_commands: str
     dead_letter: str
 
     @classmethod
@@ -37,6 +38,7 @@ class TopicNames:
             events=f"{prefix}.events",
             schema_input=f"{prefix}.schema-input",
             schema_changes=f"{prefix}.schema-changes",
+            schema_commands=f"{prefix}.schema-commands",
             dead_letter=f"{prefix}.dead-letter",
         )
 
@@ -78,6 +80,10 @@ class Tracklog:
         self.schema_changes_topic = app.topic(
             self.names.schema_changes, partitions=partitions, **_RAW
         )
+        # Commands (column policies) are logged like events, so a rebuild replays them.
+        self.schema_commands_topic = app.topic(
+            self.names.schema_commands, partitions=partitions, **_RAW
+        )
         self.dead_letter_topic = app.topic(self.names.dead_letter, partitions=1, **_RAW)
 
         table: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "partitions": partitions}
@@ -86,7 +92,17 @@ class Tracklog:
         # Per schema key: version, counts, the list of column paths.
         self.schemas = app.Table("schemas", **table)
         # Per (schema key, messageId): redelivered and replayed events change nothing.
-        self.schema_dedupe = app.Table("schema-dedupe", **table)
+        # Entries expire after the dedupe window (RocksDB TTL, by write time).
+        self.schema_dedupe = app.Table(
+            "schema-dedupe",
+            options={"ttl": int(settings.messageid_ttl_days * 86_400)},
+            **table,
+        )
+
+    @property
+    def tables(self) -> list[Any]:
+        """Every table of the app (their changelogs are part of its state)."""
+        return [self.columns, self.schemas, self.schema_dedupe]
 
     @property
     def topics_to_create(self) -> list[tuple[str, int, dict[str, str]]]:
@@ -98,8 +114,9 @@ class Tracklog:
             (self.names.events, n, keep),
             (self.names.schema_input, n, keep),
             (self.names.schema_changes, n, keep),
+            (self.names.schema_commands, n, keep),
             (self.names.dead_letter, 1, keep),
         ]
-        for table in (self.columns, self.schemas, self.schema_dedupe):
+        for table in self.tables:
             topics.append((table.changelog_topic.get_topic_name(), n, compacted))
         return topics

@@ -6,10 +6,12 @@ The settings are built here, once, and passed down.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from schemas.errors import TracklogError
@@ -35,19 +37,33 @@ def _run_node(settings: Settings) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _broker_for(settings: Settings) -> Iterator[Settings]:
+    """The settings with a broker: TRACKLOG_BROKER's, or the embedded one of the data dir."""
+    if settings.broker:
+        yield settings
+        return
+    from streams.broker import EmbeddedBroker
+
+    broker = EmbeddedBroker(
+        Path(settings.data_dir) / "kafka", settings.kafka_libs, heap=settings.kafka_heap
+    )
+    bootstrap = broker.start()
+    logger.info("embedded Kafka on %s, log in %s", bootstrap, broker.data_dir)
+    try:
+        yield settings.model_copy(update={"broker": f"kafka://{bootstrap}"})
+    finally:
+        logger.info("stopping the embedded Kafka")
+        broker.stop()
+
+
 def cmd_dev(settings: Settings) -> int:
     """The embedded default: a broker of our own (unless TRACKLOG_BROKER), then one node."""
-    settings = settings.model_copy(update={"dev": True})
-    broker = None
-    if not settings.broker:
-        from streams.broker import EmbeddedBroker
+    with _broker_for(settings.model_copy(update={"dev": True})) as settings:
+        return _run_dev(settings)
 
-        broker = EmbeddedBroker(
-            Path(settings.data_dir) / "kafka", settings.kafka_libs, heap=settings.kafka_heap
-        )
-        bootstrap = broker.start()
-        settings = settings.model_copy(update={"broker": f"kafka://{bootstrap}"})
-        logger.info("embedded Kafka on %s, log in %s", bootstrap, broker.data_dir)
+
+def _run_dev(settings: Settings) -> int:
     base = f"http://{settings.http_host}:{settings.http_port}"
     keys = settings.write_keys.get_secret_value()
     logger.info(
@@ -56,12 +72,7 @@ def cmd_dev(settings: Settings) -> int:
         base,
         "one of TRACKLOG_WRITE_KEYS" if keys else "any key; e.g. 'dev' (the key names the source)",
     )
-    try:
-        return _run_node(settings)
-    finally:
-        if broker is not None:
-            logger.info("stopping the embedded Kafka")
-            broker.stop()
+    return _run_node(settings)
 
 
 def cmd_node(settings: Settings) -> int:
@@ -91,6 +102,45 @@ def cmd_broker(settings: Settings) -> int:
     return 0
 
 
+def cmd_rebuild(settings: Settings, check: bool = False) -> int:
+    """Refold the tables from the log (node stopped); --check only compares digests."""
+    import asyncio
+
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+    from streams.app import Tracklog
+    from streams.rebuild import rebuild
+
+    with _broker_for(settings) as settings:
+        tracklog = Tracklog(settings)
+        with Progress(
+            TextColumn("refolding the log"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.completed:,.0f}/{task.total:,.0f} messages"),
+            TimeRemainingColumn(),
+        ) as bar:
+            task = bar.add_task("refold", total=None)
+            report = asyncio.run(
+                rebuild(
+                    tracklog,
+                    check_only=check,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                )
+            )
+    logger.info(
+        "refolded %d messages into %d rows; live digest %s, rebuilt digest %s (%s)",
+        report.messages,
+        report.rows,
+        report.live_digest,
+        report.rebuilt_digest,
+        "equal" if report.equal else "DIFFERENT",
+    )
+    if not check:
+        logger.info("rewrote %d changelog rows; the next node start recovers the rebuilt tables", report.written)
+    return 0 if report.equal or not check else 1
+
+
 def cmd_sdl(settings: Settings) -> int:
     """Print the GraphQL SDL (committed as query/graphql/schema.graphql)."""
     from query.graphql.sdl import export_sdl
@@ -99,7 +149,13 @@ def cmd_sdl(settings: Settings) -> int:
     return 0
 
 
-COMMANDS = {"dev": cmd_dev, "node": cmd_node, "broker": cmd_broker, "sdl": cmd_sdl}
+COMMANDS = {
+    "dev": cmd_dev,
+    "node": cmd_node,
+    "broker": cmd_broker,
+    "rebuild": cmd_rebuild,
+    "sdl": cmd_sdl,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,8 +165,15 @@ def main(argv: list[str] | None = None) -> int:
         "Configured by TRACKLOG_* environment variables.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, command in COMMANDS.items():
-        sub.add_parser(name, help=(command.__doc__ or "").strip().splitlines()[0])
+    parsers = {
+        name: sub.add_parser(name, help=(command.__doc__ or "").strip().splitlines()[0])
+        for name, command in COMMANDS.items()
+    }
+    parsers["rebuild"].add_argument(
+        "--check",
+        action="store_true",
+        help="only compare the digests of the live and the refolded tables (exit 1 if they differ)",
+    )
     args = parser.parse_args(argv)
     try:
         settings = Settings()
@@ -118,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"invalid settings: {exc}")
     _configure_logging(settings)
     try:
+        if args.command == "rebuild":
+            return cmd_rebuild(settings, check=args.check)
         return COMMANDS[args.command](settings)
     except TracklogError as exc:
         logger.error("%s", exc)

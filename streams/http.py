@@ -14,12 +14,11 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
 from query.graphql import Context, schema
-from query.store import SchemaReader
 from schemas import InvalidEventError, PayloadTooLargeError
 from streams.errors import BrokerUnavailableError, UnauthorizedError
 from streams.ingest import Ingest
@@ -29,13 +28,13 @@ logger = logging.getLogger(__name__)
 
 
 class _GraphQL(GraphQL[Context, None]):
-    def __init__(self, reader: SchemaReader, *, graphiql: bool) -> None:
+    def __init__(self, context: Context, *, graphiql: bool) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if graphiql else None,
             subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL],
         )
-        self._context = Context(schemas=reader)
+        self._context = context
 
     async def get_context(self, request: Any, response: Any) -> Context:
         return self._context
@@ -79,21 +78,19 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 
 def build_http_app(
-    *, ingest: Ingest, reader: SchemaReader, ready: Callable[[], bool], graphiql: bool
+    *, ingest: Ingest, context: Context, ready: Callable[[], bool], graphiql: bool
 ) -> Starlette:
     async def health(request: Request) -> Response:
         if ready():
             return JSONResponse({"status": "ok"})
         return JSONResponse({"status": "starting"}, status_code=503)
 
-    graphql = _GraphQL(reader, graphiql=graphiql)
+    graphql = _GraphQL(context, graphiql=graphiql)
     routes = [
         *ingest.routes,
         Route("/health", health, methods=["GET"]),
         Route("/graphql", graphql, methods=["GET", "POST"]),
     ]
-    from starlette.routing import WebSocketRoute
-
     routes.append(WebSocketRoute("/graphql", graphql))
     return Starlette(
         routes=routes,

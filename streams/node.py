@@ -19,9 +19,12 @@ import faust
 import uvicorn
 from mode import Service
 
+from query.graphql import Context
 from registry import SchemaChange
 from streams.agents import install_agents
 from streams.app import Tracklog
+from streams.commands import LoggedSchemaCommands
+from streams.feed import KafkaChangeFeed
 from streams.http import build_http_app
 from streams.ingest import Ingest
 from streams.producer import EventProducer
@@ -52,6 +55,7 @@ class NodeService(Service):
         settings = node.settings
         await ensure_topics(settings.bootstrap_servers, node.tracklog.topics_to_create)
         await node.producer.start()
+        await node.feed.start()
         config = uvicorn.Config(
             node.http_app,
             host=settings.http_host,
@@ -73,6 +77,7 @@ class NodeService(Service):
     async def on_stop(self) -> None:
         if self._server is not None:
             self._server.should_exit = True
+        await self.node.feed.stop()
         await self.node.producer.stop()
 
 
@@ -128,7 +133,10 @@ class Node:
         self.settings = settings
         self.ready = False
         self.tracklog = Tracklog(settings)
-        install_agents(self.tracklog, self._on_change)
+        reader = TableSchemaReader(self.tracklog)
+        self.commands = LoggedSchemaCommands(self.tracklog, reader)
+        self.feed = KafkaChangeFeed(settings.bootstrap_servers, self.tracklog.names.schema_changes)
+        install_agents(self.tracklog, self._on_change, self.commands.applied)
         self.producer = EventProducer(
             settings.bootstrap_servers,
             self.tracklog.names.events,
@@ -141,7 +149,7 @@ class Node:
         )
         self.http_app = build_http_app(
             ingest=ingest,
-            reader=TableSchemaReader(self.tracklog),
+            context=Context(schemas=reader, commands=self.commands, changes=self.feed),
             ready=lambda: self.ready,
             graphiql=True,
         )

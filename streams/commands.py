@@ -1,0 +1,76 @@
+"""Schema commands (column policies): appended to the log, applied by the fold agent.
+
+A command is written to ``schema-commands`` keyed by its schema key; ``route-commands``
+forwards it into ``schema-input`` among that schema's events, so it is applied in log
+order and a rebuild replays it. The caller waits until this node's fold has applied it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import orjson
+
+from query.store import CommandTimeoutError, SchemaReader, UnknownColumnError
+from registry import ColumnState, Policy, SchemaKey
+from streams.app import Tracklog
+
+KIND_HEADER = "tracklog-kind"
+COMMAND = b"command"
+
+
+def encode_policy_command(command_id: str, path: str, policy: Policy) -> bytes:
+    return orjson.dumps({"command": "set_policy", "id": command_id, "path": path, "policy": policy.value})
+
+
+def decode_command(value: bytes) -> dict[str, Any]:
+    """The command in ``value``; raises ValueError when it is not one we know."""
+    try:
+        command = orjson.loads(value)
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"command is not JSON: {exc}") from None
+    if not isinstance(command, dict) or command.get("command") != "set_policy":
+        raise ValueError("unknown command")
+    if not isinstance(command.get("path"), str) or not isinstance(command.get("id"), str):
+        raise ValueError("set_policy needs a string path and id")
+    try:
+        command["policy"] = Policy(command.get("policy"))
+    except ValueError:
+        raise ValueError(f"unknown policy {command.get('policy')!r}") from None
+    return command
+
+
+class LoggedSchemaCommands:
+    """``query.store.SchemaCommands`` through the command topic."""
+
+    def __init__(self, tracklog: Tracklog, reader: SchemaReader, *, timeout: float = 15.0) -> None:
+        self._t = tracklog
+        self._reader = reader
+        self._timeout = timeout
+        self._pending: dict[str, asyncio.Future[None]] = {}
+
+    def applied(self, command_id: str) -> None:
+        """Called by the fold agent once it applied the command."""
+        waiter = self._pending.get(command_id)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def set_policy(self, key: SchemaKey, path: str, policy: Policy) -> ColumnState:
+        if path not in self._reader.get_columns(key):
+            raise UnknownColumnError(key, path)
+        command_id = str(uuid.uuid4())
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending[command_id] = waiter
+        try:
+            sent = await self._t.schema_commands_topic.send(
+                key=key.encode(), value=encode_policy_command(command_id, path, policy)
+            )
+            await asyncio.wait_for(asyncio.shield(sent), self._timeout)
+            await asyncio.wait_for(waiter, self._timeout)
+        except TimeoutError:
+            raise CommandTimeoutError(f"set_policy {policy.value} on {path}", self._timeout) from None
+        finally:
+            self._pending.pop(command_id, None)
+        return self._reader.get_columns(key)[path]

@@ -1,0 +1,91 @@
+"""Schema changes from the ``schema-changes`` topic, fanned out to this node's subscribers.
+
+Every node reads every partition of the topic (no consumer group), starting at its end,
+so a GraphQL subscriber on any node sees every change, whichever node folded it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from registry import RegistryError, SchemaChange
+
+logger = logging.getLogger(__name__)
+
+# A subscriber that falls this far behind is dropped rather than let memory grow.
+_QUEUE_LIMIT = 10_000
+
+
+class KafkaChangeFeed:
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self._bootstrap = bootstrap
+        self._topic = topic
+        self._subscribers: set[asyncio.Queue[SchemaChange | None]] = set()
+        self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            fetch_max_wait_ms=100,
+        )
+        await consumer.start()
+        partitions = consumer.partitions_for_topic(self._topic)
+        if not partitions:
+            await consumer._client.force_metadata_update()
+            partitions = consumer.partitions_for_topic(self._topic) or set()
+        tps = [TopicPartition(self._topic, p) for p in sorted(partitions)]
+        consumer.assign(tps)
+        await consumer.seek_to_end(*tps)
+        self._consumer = consumer
+        self._task = asyncio.create_task(self._run(consumer), name="schema-change-feed")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._consumer is not None:
+            await self._consumer.stop()
+        for queue in self._subscribers:
+            queue.put_nowait(None)
+
+    async def _run(self, consumer: AIOKafkaConsumer) -> None:
+        async for message in consumer:
+            try:
+                change = SchemaChange.from_dict(orjson.loads(message.value))
+            except (orjson.JSONDecodeError, RegistryError) as exc:
+                logger.warning(
+                    "skipping unreadable schema change at %s[%d]@%d: %s",
+                    message.topic,
+                    message.partition,
+                    message.offset,
+                    exc,
+                )
+                continue
+            for queue in list(self._subscribers):
+                try:
+                    queue.put_nowait(change)
+                except asyncio.QueueFull:
+                    logger.warning("dropping a schema-change subscriber %d changes behind", _QUEUE_LIMIT)
+                    self._subscribers.discard(queue)
+
+    async def subscribe(self) -> AsyncIterator[SchemaChange]:
+        queue: asyncio.Queue[SchemaChange | None] = asyncio.Queue(maxsize=_QUEUE_LIMIT)
+        self._subscribers.add(queue)
+        try:
+            while True:
+                change = await queue.get()
+                if change is None or queue not in self._subscribers:
+                    return
+                yield change
+        finally:
+            self._subscribers.discard(queue)

@@ -1,0 +1,95 @@
+"""One step of the schema fold over key/value tables: shared by the agent and rebuild.
+
+The tables are any mutable mappings of bytes to bytes: Faust tables in the running
+node, plain dicts in ``tracklog rebuild``; the same code folds both, so a rebuild
+gives the live state by construction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field
+
+import orjson
+
+from registry import (
+    Cause,
+    ColumnState,
+    Limits,
+    SchemaChange,
+    SchemaKey,
+    SchemaState,
+    fold_event,
+    infer_columns,
+    set_policy,
+)
+from registry.column import from_dict as column_from_dict
+from registry.column import to_dict as column_to_dict
+from schemas import decode_event
+from streams.commands import decode_command
+from streams.store import column_key, dedupe_key
+
+logger = logging.getLogger(__name__)
+
+Table = MutableMapping[bytes, bytes]
+
+# Headers that carry the event's position in the ``events`` log through the re-keying.
+ORIGIN_PARTITION = "tracklog-partition"
+ORIGIN_OFFSET = "tracklog-offset"
+
+
+@dataclass
+class SchemaFold:
+    columns: Table
+    schemas: Table
+    dedupe: Table
+    limits: Limits = field(default_factory=Limits)
+
+    def fold(self, key: bytes, value: bytes, *, partition: int, offset: int) -> list[SchemaChange]:
+        """Fold one event of schema ``key``; return the changes it made (none if seen).
+
+        Raises SchemaError or RegistryError for a message that cannot be folded.
+        """
+        event = decode_event(value)
+        schema_key = SchemaKey.decode(key)
+        seen = dedupe_key(key, event.message_id)
+        if self.dedupe.get(seen) is not None:
+            return []
+        inference = infer_columns(
+            {"properties": event.properties, "traits": event.traits, "context": event.context},
+            self.limits,
+        )
+        raw_schema = self.schemas.get(key)
+        schema = SchemaState.from_dict(orjson.loads(raw_schema)) if raw_schema else None
+        columns: dict[str, ColumnState] = {}
+        for path in inference.columns:
+            raw = self.columns.get(column_key(key, path))
+            if raw is not None:
+                columns[path] = column_from_dict(orjson.loads(raw))
+        cause = Cause(
+            message_id=event.message_id,
+            partition=partition,
+            offset=offset,
+            event_time_ms=event.timestamp_ms,
+        )
+        result = fold_event(
+            schema_key, schema, columns, inference, at_ms=event.timestamp_ms, cause=cause
+        )
+        for path, state in result.columns.items():
+            self.columns[column_key(key, path)] = orjson.dumps(column_to_dict(state))
+        self.schemas[key] = orjson.dumps(result.schema.to_dict())
+        # Last, so a crash before this line replays the event rather than losing it.
+        self.dedupe[seen] = str(event.received_at_ms).encode()
+        return result.changes
+
+    def apply_command(self, key: bytes, value: bytes) -> str:
+        """Apply a logged command; return its id. Raises ValueError for a bad command."""
+        command = decode_command(value)
+        raw = self.columns.get(column_key(key, command["path"]))
+        if raw is None:
+            logger.warning("policy command for unknown column %s ignored", command["path"])
+        else:
+            state = set_policy(column_from_dict(orjson.loads(raw)), command["policy"])
+            self.columns[column_key(key, command["path"])] = orjson.dumps(column_to_dict(state))
+        return str(command["id"])
