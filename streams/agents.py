@@ -20,7 +20,8 @@ from registry import RegistryError, SchemaChange, SchemaKey
 from schemas import SchemaError, decode_event
 from streams.app import Tracklog
 from streams.commands import COMMAND, KIND_HEADER
-from streams.fold import ORIGIN_OFFSET, ORIGIN_PARTITION, SchemaFold
+from streams.metrics import Metrics
+from streams.fold import ORIGIN_OFFSET, ORIGIN_PARTITION, SchemaFold, header
 
 logger = logging.getLogger(__name__)
 
@@ -29,16 +30,10 @@ ChangeListener = Callable[[SchemaChange], None]
 CommandListener = Callable[[str], None]
 
 
-def _header(message: Any, name: str) -> bytes | None:
-    headers = message.headers or ()
-    items = headers.items() if isinstance(headers, dict) else headers
-    for key, value in items:
-        if key == name:
-            return bytes(value)
-    return None
-
-
-async def _dead_letter(t: Tracklog, agent: str, message: Any, reason: str) -> None:
+async def _dead_letter(
+    t: Tracklog, metrics: Metrics, agent: str, message: Any, reason: str
+) -> None:
+    metrics.dead_letters.labels(agent).inc()
     logger.warning(
         "dead-lettered %s[%s]@%s in %s: %s",
         message.topic,
@@ -64,7 +59,7 @@ async def _dead_letter(t: Tracklog, agent: str, message: Any, reason: str) -> No
 
 
 def install_agents(
-    t: Tracklog, on_change: ChangeListener, on_command: CommandListener
+    t: Tracklog, metrics: Metrics, on_change: ChangeListener, on_command: CommandListener
 ) -> None:
     """Register the agents of ``t`` on its Faust app."""
     app = t.app
@@ -76,7 +71,7 @@ def install_agents(
             try:
                 decoded = decode_event(event.value)
             except SchemaError as exc:
-                await _dead_letter(t, "route-events", message, str(exc))
+                await _dead_letter(t, metrics, "route-events", message, str(exc))
                 continue
             key = SchemaKey(decoded.source, decoded.type.value, decoded.schema_event_name)
             await t.schema_input_topic.send(
@@ -101,24 +96,26 @@ def install_agents(
     async def fold_schemas(stream: Any) -> None:
         async for event in stream.events():
             message = event.message
-            if _header(message, KIND_HEADER) == COMMAND:
+            if header(message, KIND_HEADER) == COMMAND:
                 try:
                     on_command(fold.apply_command(event.key, event.value))
                 except ValueError as exc:
-                    await _dead_letter(t, "fold-schemas", message, str(exc))
+                    await _dead_letter(t, metrics, "fold-schemas", message, str(exc))
                 continue
             try:
                 changes = fold.fold(
                     event.key,
                     event.value,
-                    partition=int(_header(message, ORIGIN_PARTITION) or message.partition),
-                    offset=int(_header(message, ORIGIN_OFFSET) or message.offset),
+                    partition=int(header(message, ORIGIN_PARTITION) or message.partition),
+                    offset=int(header(message, ORIGIN_OFFSET) or message.offset),
                 )
             except (SchemaError, RegistryError) as exc:
-                await _dead_letter(t, "fold-schemas", message, str(exc))
+                await _dead_letter(t, metrics, "fold-schemas", message, str(exc))
                 continue
+            metrics.processed.labels("fold-schemas").inc()
             for change in changes:
                 await t.schema_changes_topic.send(
                     key=event.key, value=orjson.dumps(change.to_dict())
                 )
+                metrics.schema_changes.labels(change.change.kind.value).inc()
                 on_change(change)

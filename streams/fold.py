@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 
@@ -37,6 +38,16 @@ Table = MutableMapping[bytes, bytes]
 # Headers that carry the event's position in the ``events`` log through the re-keying.
 ORIGIN_PARTITION = "tracklog-partition"
 ORIGIN_OFFSET = "tracklog-offset"
+
+
+def header(message: Any, name: str) -> bytes | None:
+    """The value of header ``name`` of a Kafka message (aiokafka or Faust), if present."""
+    headers = message.headers or ()
+    items = headers.items() if isinstance(headers, dict) else headers
+    for key, value in items:
+        if key == name:
+            return bytes(value)
+    return None
 
 
 @dataclass

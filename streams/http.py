@@ -8,7 +8,7 @@ reveals nothing but its kind.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -22,6 +22,7 @@ from query.graphql import Context, schema
 from schemas import InvalidEventError, PayloadTooLargeError
 from streams.errors import BrokerUnavailableError, UnauthorizedError
 from streams.ingest import Ingest
+from streams.metrics import Metrics
 from streams.responses import JSONResponse
 
 logger = logging.getLogger(__name__)
@@ -40,45 +41,60 @@ class _GraphQL(GraphQL[Context, None]):
         return self._context
 
 
-def _error(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
-    return JSONResponse(body, status_code=status, headers=headers)
+ErrorHandler = Callable[[Request, Exception], Awaitable[Response]]
 
 
-async def _invalid(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, InvalidEventError)
-    return _error(400, {"success": False, **exc.to_dict()})
+def _error_handlers(metrics: Metrics) -> dict[Any, ErrorHandler]:
+    """The one table from error to HTTP answer."""
 
+    def error(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+        metrics.rejected.labels(str(status)).inc()
+        return JSONResponse({"success": False, **body}, status_code=status, headers=headers)
 
-async def _too_large(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, PayloadTooLargeError)
-    return _error(413, {"success": False, **exc.to_dict()})
+    async def invalid(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, InvalidEventError)
+        return error(400, exc.to_dict())
 
+    async def too_large(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, PayloadTooLargeError)
+        return error(413, exc.to_dict())
 
-async def _unauthorized(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, UnauthorizedError)
-    return _error(
-        401,
-        {"success": False, "error": "unauthorized", "message": exc.reason},
-        {"WWW-Authenticate": 'Basic realm="tracklog"'},
-    )
+    async def unauthorized(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, UnauthorizedError)
+        return error(
+            401,
+            {"error": "unauthorized", "message": exc.reason},
+            {"WWW-Authenticate": 'Basic realm="tracklog"'},
+        )
 
+    async def unavailable(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, BrokerUnavailableError)
+        return error(
+            503,
+            {"error": "broker_unavailable", "message": exc.reason},
+            {"Retry-After": str(exc.retry_after)},
+        )
 
-async def _unavailable(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, BrokerUnavailableError)
-    return _error(
-        503,
-        {"success": False, "error": "broker_unavailable", "message": exc.reason},
-        {"Retry-After": str(exc.retry_after)},
-    )
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        logger.exception("unexpected error on %s %s", request.method, request.url.path)
+        return error(500, {"error": "internal", "message": type(exc).__name__})
 
-
-async def _unexpected(request: Request, exc: Exception) -> Response:
-    logger.exception("unexpected error on %s %s", request.method, request.url.path)
-    return _error(500, {"success": False, "error": "internal", "message": type(exc).__name__})
+    return {
+        InvalidEventError: invalid,
+        PayloadTooLargeError: too_large,
+        UnauthorizedError: unauthorized,
+        BrokerUnavailableError: unavailable,
+        Exception: unexpected,
+    }
 
 
 def build_http_app(
-    *, ingest: Ingest, context: Context, ready: Callable[[], bool], graphiql: bool
+    *,
+    ingest: Ingest,
+    context: Context,
+    metrics: Metrics,
+    ready: Callable[[], bool],
+    graphiql: bool,
 ) -> Starlette:
     async def health(request: Request) -> Response:
         if ready():
@@ -89,16 +105,11 @@ def build_http_app(
     routes = [
         *ingest.routes,
         Route("/health", health, methods=["GET"]),
+        Route("/metrics", metrics.endpoint, methods=["GET"]),
         Route("/graphql", graphql, methods=["GET", "POST"]),
     ]
     routes.append(WebSocketRoute("/graphql", graphql))
     return Starlette(
         routes=routes,
-        exception_handlers={
-            InvalidEventError: _invalid,
-            PayloadTooLargeError: _too_large,
-            UnauthorizedError: _unauthorized,
-            BrokerUnavailableError: _unavailable,
-            Exception: _unexpected,
-        },
+        exception_handlers=_error_handlers(metrics),
     )

@@ -23,6 +23,7 @@ from starlette.routing import Route
 from schemas import (
     Event,
     EventType,
+    InvalidEventError,
     Limits,
     PayloadTooLargeError,
     check_request_size,
@@ -33,6 +34,7 @@ from schemas import (
 )
 from schemas.event import encode_event
 from streams.errors import UnauthorizedError
+from streams.metrics import Metrics
 from streams.producer import EventProducer
 from streams.responses import JSONResponse
 
@@ -77,9 +79,11 @@ class Ingest:
         producer: EventProducer,
         source_for_key: Callable[[str], str | None],
         dev: bool,
+        metrics: Metrics,
         limits: Limits = Limits(),
         clock_ms: Callable[[], int] = _now_ms,
     ) -> None:
+        self._metrics = metrics
         self._producer = producer
         self._source_for_key = source_for_key
         self._dev = dev
@@ -125,7 +129,9 @@ class Ingest:
                 )
             ]
         if events:
-            await self._producer.send_all([_record(event) for event in events])
+            with self._metrics.produce_seconds.time():
+                await self._producer.send_all([_record(event) for event in events])
+            self._metrics.ingested.labels(source).inc(len(events))
         return SUCCESS
 
     async def _read_body(self, request: Request) -> bytes:
@@ -145,8 +151,6 @@ class Ingest:
         if encoding == "gzip":
             raw = _gunzip(raw, limit)
         elif encoding not in ("", "identity"):
-            from schemas import InvalidEventError
-
             raise InvalidEventError(None, "Content-Encoding", f"unsupported encoding {encoding!r}")
         return raw
 
@@ -193,8 +197,6 @@ def _basic_user(authorization: str | None) -> str | None:
 
 
 def _gunzip(raw: bytes, limit: int) -> bytes:
-    from schemas import InvalidEventError
-
     decompressor = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
     try:
         out = decompressor.decompress(raw, limit + 1)

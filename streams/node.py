@@ -27,6 +27,7 @@ from streams.commands import LoggedSchemaCommands
 from streams.feed import KafkaChangeFeed
 from streams.http import build_http_app
 from streams.ingest import Ingest
+from streams.metrics import Metrics
 from streams.producer import EventProducer
 from streams.settings import Settings
 from streams.store import TableSchemaReader
@@ -136,7 +137,8 @@ class Node:
         reader = TableSchemaReader(self.tracklog)
         self.commands = LoggedSchemaCommands(self.tracklog, reader)
         self.feed = KafkaChangeFeed(settings.bootstrap_servers, self.tracklog.names.schema_changes)
-        install_agents(self.tracklog, self._on_change, self.commands.applied)
+        self.metrics = Metrics()
+        install_agents(self.tracklog, self.metrics, self._on_change, self.commands.applied)
         self.producer = EventProducer(
             settings.bootstrap_servers,
             self.tracklog.names.events,
@@ -146,10 +148,12 @@ class Node:
             producer=self.producer,
             source_for_key=settings.source_for_key,
             dev=settings.dev,
+            metrics=self.metrics,
         )
         self.http_app = build_http_app(
             ingest=ingest,
             context=Context(schemas=reader, commands=self.commands, changes=self.feed),
+            metrics=self.metrics,
             ready=lambda: self.ready,
             graphiql=True,
         )

@@ -27,7 +27,7 @@ from registry import RegistryError
 from schemas import SchemaError
 from streams.app import Tracklog
 from streams.commands import COMMAND, KIND_HEADER
-from streams.fold import ORIGIN_OFFSET, ORIGIN_PARTITION, SchemaFold
+from streams.fold import ORIGIN_OFFSET, ORIGIN_PARTITION, SchemaFold, header
 
 logger = logging.getLogger(__name__)
 
@@ -101,13 +101,6 @@ async def _read_all(
         await consumer.stop()
 
 
-def _header(message: Any, name: str) -> bytes | None:
-    for key, value in message.headers or ():
-        if key == name:
-            return bytes(value)
-    return None
-
-
 async def live_image(bootstrap: str, t: Tracklog) -> Image:
     image: Image = defaultdict(dict)
     for table in t.tables:
@@ -140,14 +133,14 @@ async def refold_image(bootstrap: str, t: Tracklog, progress: Progress | None) -
     def on_message(message: Any) -> None:
         fold = fold_for(message.partition)
         try:
-            if _header(message, KIND_HEADER) == COMMAND:
+            if header(message, KIND_HEADER) == COMMAND:
                 fold.apply_command(message.key, message.value)
             else:
                 fold.fold(
                     message.key,
                     message.value,
-                    partition=int(_header(message, ORIGIN_PARTITION) or message.partition),
-                    offset=int(_header(message, ORIGIN_OFFSET) or message.offset),
+                    partition=int(header(message, ORIGIN_PARTITION) or message.partition),
+                    offset=int(header(message, ORIGIN_OFFSET) or message.offset),
                 )
         except (SchemaError, RegistryError, ValueError):
             pass  # the live agent dead-lettered it; it changed nothing there either

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
+
+import httpx
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from streams.broker import EmbeddedBroker
 
 from tests.integration.conftest import StartNode
 from tests.nodes import NodeProcess
@@ -73,6 +80,57 @@ def test_columns_and_types_are_inferred_from_tracked_events(start_node: StartNod
     assert sources == [{"name": "web", "eventCount": 3}]
     listed = node.graphql('{ eventSchemas(source: "web") { type event eventCount } }')
     assert listed["eventSchemas"] == [{"type": "TRACK", "event": "Order Completed", "eventCount": 3}]
+
+    metrics = httpx.get(f"{node.url}/metrics").text
+    assert 'tracklog_ingested_events_total{source="web"} 3.0' in metrics
+    assert 'tracklog_processed_messages_total{agent="fold-schemas"} 3.0' in metrics
+
+
+def test_a_poison_message_is_dead_lettered_and_the_partition_goes_on(
+    start_node: StartNode, kafka: EmbeddedBroker
+) -> None:
+    node = start_node(TRACKLOG_PARTITIONS="1")
+    prefix = node.env["TRACKLOG_TOPIC_PREFIX"]
+
+    async def produce_garbage() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap)
+        await producer.start()
+        try:
+            await producer.send_and_wait(f"{prefix}.events", key=b"u1", value=b"\xff not json")
+            await producer.send_and_wait(f"{prefix}.events", key=b"u1", value=b'{"type": "track"}')
+        finally:
+            await producer.stop()
+
+    asyncio.run(produce_garbage())
+    good = _track("u1", "After Poison", "m1", {"ok": True}, "2026-11-20T10:00:00Z")
+    assert node.post("/v1/batch", {"batch": [good]}).status_code == 200
+    _schema(node, "After Poison", count=1)
+
+    async def dead_letters() -> list[dict[str, Any]]:
+        consumer = AIOKafkaConsumer(
+            f"{prefix}.dead-letter", bootstrap_servers=kafka.bootstrap, auto_offset_reset="earliest"
+        )
+        await consumer.start()
+        try:
+            found: list[dict[str, Any]] = []
+            while len(found) < 2:
+                batch = await consumer.getmany(timeout_ms=10_000)
+                assert batch, f"only {len(found)} dead letters"
+                for records in batch.values():
+                    found.extend(orjson.loads(r.value) for r in records)
+            return found
+        finally:
+            await consumer.stop()
+
+    letters = asyncio.run(dead_letters())
+    assert [(d["topic"], d["partition"], d["offset"]) for d in letters] == [
+        (f"{prefix}.events", 0, 0),
+        (f"{prefix}.events", 0, 1),
+    ]
+    assert "JSON" in letters[0]["reason"]
+    assert letters[1]["reason"].startswith("messageId")
+    metrics = httpx.get(f"{node.url}/metrics").text
+    assert 'tracklog_dead_letters_total{agent="route-events"} 2.0' in metrics
 
 
 def test_redelivered_events_change_nothing(start_node: StartNode) -> None:

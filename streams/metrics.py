@@ -1,0 +1,55 @@
+"""The node's Prometheus metrics, served on ``/metrics``.
+
+Each node has its own registry (not the process-global one), so several nodes in one
+process (tests) do not collide.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from starlette.requests import Request
+from starlette.responses import Response
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.ingested = Counter(
+            "tracklog_ingested_events",
+            "Events acknowledged by the broker, by source.",
+            ["source"],
+            registry=self.registry,
+        )
+        self.rejected = Counter(
+            "tracklog_rejected_requests",
+            "Ingestion requests answered with an error, by status.",
+            ["status"],
+            registry=self.registry,
+        )
+        self.processed = Counter(
+            "tracklog_processed_messages",
+            "Messages folded by each agent.",
+            ["agent"],
+            registry=self.registry,
+        )
+        self.dead_letters = Counter(
+            "tracklog_dead_letters",
+            "Messages an agent could not process, sent to the dead-letter topic.",
+            ["agent"],
+            registry=self.registry,
+        )
+        self.schema_changes = Counter(
+            "tracklog_schema_changes",
+            "Schema changes folded on this node, by kind.",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.produce_seconds = Histogram(
+            "tracklog_produce_seconds",
+            "Time from a request's parse to the broker's acknowledgement.",
+            registry=self.registry,
+        )
+
+    async def endpoint(self, request: Request) -> Response:
+        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
