@@ -103,7 +103,7 @@ def build_http_app(
 
     graphql = _GraphQL(context, graphiql=graphiql)
     routes = [
-        *ingest.routes,
+        ingest.mount,
         Route("/health", health, methods=["GET"]),
         Route("/metrics", metrics.endpoint, methods=["GET"]),
         Route("/graphql", graphql, methods=["GET", "POST"]),

@@ -18,7 +18,9 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Mount, Route
 
 from schemas import (
     Event,
@@ -92,11 +94,25 @@ class Ingest:
         self._warned_keys: set[str] = set()
 
     @property
-    def routes(self) -> list[Route]:
-        return [
-            Route(f"/v1/{name}", self._handler(call), methods=["POST"], name=f"v1-{name}")
+    def mount(self) -> Mount:
+        """``/v1/*``, open to browsers on any origin (analytics.js posts cross-origin)."""
+        routes = [
+            Route(f"/{name}", self._handler(call), methods=["POST"], name=f"v1-{name}")
             for name, call in _CALLS.items()
         ]
+        return Mount(
+            "/v1",
+            routes=routes,
+            middleware=[
+                Middleware(
+                    CORSMiddleware,
+                    allow_origins=["*"],
+                    allow_methods=["POST"],
+                    allow_headers=["*"],
+                    max_age=86400,
+                )
+            ],
+        )
 
     def _handler(self, call: EventType | None) -> Callable[[Request], Any]:
         async def handle(request: Request) -> Response:
