@@ -1,10 +1,30 @@
-"""What the read side needs from storage; ``streams`` implements these over its tables."""
+"""What the read side needs from the running system; ``streams`` implements these."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Protocol
 
-from registry import ColumnState, SchemaKey, SchemaState
+from registry import ColumnState, Policy, SchemaChange, SchemaKey, SchemaState
+from schemas.errors import TracklogError
+
+
+class QueryError(TracklogError):
+    """A request the read side cannot answer; its message is safe to show the caller."""
+
+
+class UnknownColumnError(QueryError):
+    def __init__(self, key: SchemaKey, path: str) -> None:
+        super().__init__(f"schema {key} has no column {path!r}")
+        self.key = key
+        self.path = path
+
+
+class CommandTimeoutError(QueryError):
+    def __init__(self, what: str, timeout: float) -> None:
+        super().__init__(f"{what} was written to the log but not applied within {timeout:.0f} s")
+        self.what = what
+        self.timeout = timeout
 
 
 class SchemaReader(Protocol):
@@ -16,3 +36,17 @@ class SchemaReader(Protocol):
 
     def get_columns(self, key: SchemaKey) -> dict[str, ColumnState]:
         """Every column of one schema, by path, ordered by path."""
+
+
+class SchemaCommands(Protocol):
+    async def set_policy(self, key: SchemaKey, path: str, policy: Policy) -> ColumnState:
+        """Append a policy command to the log; return the column once it was applied.
+
+        Raises UnknownColumnError when the column was never seen, CommandTimeoutError when
+        the command was logged but not applied in time.
+        """
+
+
+class ChangeFeed(Protocol):
+    def subscribe(self) -> AsyncIterator[SchemaChange]:
+        """Every schema change appended to the log from now on, until the iterator closes."""

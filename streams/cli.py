@@ -106,7 +106,14 @@ def cmd_rebuild(settings: Settings, check: bool = False) -> int:
     """Refold the tables from the log (node stopped); --check only compares digests."""
     import asyncio
 
-    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     from streams.app import Tracklog
     from streams.rebuild import rebuild
@@ -117,7 +124,8 @@ def cmd_rebuild(settings: Settings, check: bool = False) -> int:
             TextColumn("refolding the log"),
             BarColumn(),
             TaskProgressColumn(),
-            TextColumn("{task.completed:,.0f}/{task.total:,.0f} messages"),
+            MofNCompleteColumn(),
+            TextColumn("messages"),
             TimeRemainingColumn(),
         ) as bar:
             task = bar.add_task("refold", total=None)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from query.store import SchemaReader
+from query.store import ChangeFeed, SchemaCommands, SchemaReader
 
 
 @dataclass
 class Context:
     schemas: SchemaReader
+    commands: SchemaCommands
+    changes: ChangeFeed

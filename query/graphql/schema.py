@@ -1,48 +1,55 @@
-"""The root types, composed from the per-feature types."""
+"""The root types, composed from the per-feature types, and the schema served."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+import logging
+from functools import partial
+from typing import Any
 
 import strawberry
-from strawberry.types import Info
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
-from query.graphql.context import Context
-from query.graphql.registry_types import EventSchema, EventType, Source
-from registry import SchemaKey
-from schemas import EventType as CoreEventType
+from query.graphql.changes import ChangesQuery, Subscription
+from query.graphql.errors import is_unexpected
+from query.graphql.mutations import Mutation
+from query.graphql.registry_queries import RegistryQuery
 
+logger = logging.getLogger(__name__)
 
-@strawberry.type
-class Query:
-    @strawberry.field(description="Every source that sent events, by name.")
-    def sources(self, info: Info[Context, None]) -> list[Source]:
-        counts: dict[str, int] = defaultdict(int)
-        for key, state in info.context.schemas.list_schemas():
-            counts[key.source] += state.event_count
-        return [Source(name=name, event_count=count) for name, count in sorted(counts.items())]
-
-    @strawberry.field(description="Every event schema of one source.")
-    def event_schemas(self, info: Info[Context, None], source: str) -> list[EventSchema]:
-        return [
-            EventSchema.from_state(key, state)
-            for key, state in info.context.schemas.list_schemas(source)
-        ]
-
-    @strawberry.field(
-        description="One event schema; `event` is the track event name (null for other types)."
-    )
-    def event_schema(
-        self,
-        info: Info[Context, None],
-        source: str,
-        type: EventType,  # type: ignore[valid-type]
-        event: str | None = None,
-    ) -> EventSchema | None:
-        core_type = CoreEventType(type)
-        key = SchemaKey(source, core_type.value, event if core_type is CoreEventType.TRACK else None)
-        state = info.context.schemas.get_schema(key)
-        return EventSchema.from_state(key, state) if state is not None else None
+Query = merge_types("Query", (RegistryQuery, ChangesQuery))
 
 
-schema = strawberry.Schema(query=Query)
+def _payload(payload: object, _info: object, /, **_arguments: object) -> object:
+    return payload
+
+
+class _Schema(strawberry.Schema):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # Strawberry resolves each subscription payload with `lambda event, *_, **__: event`,
+        # and GraphQL passes the field's arguments by name, so an argument named `event`
+        # (Subscription.schemaChanges has one) collides with the payload. Positional-only
+        # does not collide.
+        subscription = self._schema.subscription_type
+        for field in () if subscription is None else subscription.fields.values():
+            field.resolve = _payload
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Expected failures are answers, not incidents: log only the unexpected ones.
+        for error in errors:
+            if is_unexpected(error):
+                logger.error("unexpected error in GraphQL resolver", exc_info=error.original_error)
+
+
+schema = _Schema(
+    query=Query,
+    mutation=Mutation,
+    subscription=Subscription,
+    # A factory: the extension keeps per-operation state, so each operation gets its own.
+    extensions=[partial(MaskErrors, should_mask_error=is_unexpected)],
+)

@@ -12,10 +12,12 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer
 
+from query.graphql import Context
 from schemas import decode_event
 from streams.broker import EmbeddedBroker
 from streams.http import build_http_app
 from streams.ingest import Ingest
+from streams.metrics import Metrics
 from streams.producer import EventProducer
 from streams.settings import Settings
 from streams.topics import ensure_topics
@@ -24,15 +26,11 @@ from tests.nodes import fresh_prefix
 NOW_MS = 1_795_000_000_000  # the edge's clock, fixed: receivedAt is asserted exactly
 
 
-class _NoSchemas:
-    def get_schema(self, key: Any) -> None:
-        return None
+class _Unused:
+    """The GraphQL side of the app, which these tests never reach."""
 
-    def list_schemas(self, source: str | None = None) -> list[Any]:
-        return []
-
-    def get_columns(self, key: Any) -> dict[str, Any]:
-        return {}
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"the ingestion edge used the read side ({name})")
 
 
 async def _client(producer: EventProducer, *, dev: bool) -> httpx.AsyncClient:
@@ -42,8 +40,12 @@ async def _client(producer: EventProducer, *, dev: bool) -> httpx.AsyncClient:
         source_for_key=settings.source_for_key,
         dev=dev,
         clock_ms=lambda: NOW_MS,
+        metrics=Metrics(),
     )
-    app = build_http_app(ingest=ingest, reader=_NoSchemas(), ready=lambda: True, graphiql=False)
+    context = Context(schemas=_Unused(), commands=_Unused(), changes=_Unused())
+    app = build_http_app(
+        ingest=ingest, context=context, metrics=Metrics(), ready=lambda: True, graphiql=False
+    )
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://node")
 
 
@@ -254,3 +256,19 @@ async def test_broker_gone_is_503_with_retry_after(tmp_path: Path) -> None:
         assert response.json()["error"] == "broker_unavailable"
     finally:
         broker.stop()
+
+
+async def test_browsers_may_post_from_any_origin(client: httpx.AsyncClient) -> None:
+    preflight = await client.options(
+        "/v1/t",
+        headers={"origin": "https://shop.example", "access-control-request-method": "POST"},
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] in ("*", "https://shop.example")
+    response = await client.post(
+        "/v1/t",
+        content=orjson.dumps(TRACK | {"writeKey": "test-key"}),
+        headers={"origin": "https://shop.example", "content-type": "text/plain"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["access-control-allow-origin"] == "*"

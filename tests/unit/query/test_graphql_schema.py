@@ -4,54 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from query.graphql import Context, schema
+from query.graphql import schema
 from query.graphql.sdl import SDL_PATH, export_sdl
-from registry import (
-    Cause,
-    ColumnState,
-    Inference,
-    SchemaKey,
-    SchemaState,
-    fold_event,
-    infer_columns,
-)
-
-
-class MemorySchemas:
-    """An in-memory ``SchemaReader`` fed by the pure fold."""
-
-    def __init__(self) -> None:
-        self.schemas: dict[SchemaKey, SchemaState] = {}
-        self.columns: dict[SchemaKey, dict[str, ColumnState]] = {}
-
-    def observe(self, key: SchemaKey, properties: dict[str, Any], at_ms: int, message_id: str) -> None:
-        inference: Inference = infer_columns({"properties": properties})
-        result = fold_event(
-            key,
-            self.schemas.get(key),
-            self.columns.get(key, {}),
-            inference,
-            at_ms=at_ms,
-            cause=Cause(message_id, 0, 0, at_ms),
-        )
-        self.schemas[key] = result.schema
-        self.columns.setdefault(key, {}).update(result.columns)
-
-    def get_schema(self, key: SchemaKey) -> SchemaState | None:
-        return self.schemas.get(key)
-
-    def list_schemas(self, source: str | None = None) -> list[tuple[SchemaKey, SchemaState]]:
-        return sorted(
-            ((k, s) for k, s in self.schemas.items() if source is None or k.source == source),
-            key=lambda item: item[0].encode(),
-        )
-
-    def get_columns(self, key: SchemaKey) -> dict[str, ColumnState]:
-        return dict(sorted(self.columns.get(key, {}).items()))
+from registry import SchemaKey
+from tests.unit.query.fakes import MemorySchemas, context
 
 
 def _execute(reader: MemorySchemas, query: str, **variables: Any) -> dict[str, Any]:
-    result = schema.execute_sync(query, variable_values=variables, context_value=Context(schemas=reader))
+    result = schema.execute_sync(query, variable_values=variables, context_value=context(reader))
     assert result.errors is None, result.errors
     assert result.data is not None
     return result.data

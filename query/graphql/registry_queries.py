@@ -1,0 +1,44 @@
+"""Queries of the schema registry: sources and their event schemas."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import strawberry
+from strawberry.types import Info
+
+from query.graphql.context import Context
+from query.graphql.enums import EventType
+from query.graphql.registry_types import EventSchema, Source, schema_key
+from schemas import EventType as CoreEventType
+
+
+@strawberry.type
+class RegistryQuery:
+    @strawberry.field(description="Every source that sent events, by name.")
+    def sources(self, info: Info[Context, None]) -> list[Source]:
+        counts: dict[str, int] = defaultdict(int)
+        for key, state in info.context.schemas.list_schemas():
+            counts[key.source] += state.event_count
+        return [Source(name=name, event_count=count) for name, count in sorted(counts.items())]
+
+    @strawberry.field(description="Every event schema of one source.")
+    def event_schemas(self, info: Info[Context, None], source: str) -> list[EventSchema]:
+        return [
+            EventSchema.from_state(key, state)
+            for key, state in info.context.schemas.list_schemas(source)
+        ]
+
+    @strawberry.field(
+        description="One event schema; `event` is the track event name (null for other types)."
+    )
+    def event_schema(
+        self,
+        info: Info[Context, None],
+        source: str,
+        type: EventType,  # type: ignore[valid-type]
+        event: str | None = None,
+    ) -> EventSchema | None:
+        key = schema_key(source, CoreEventType(type), event)
+        state = info.context.schemas.get_schema(key)
+        return EventSchema.from_state(key, state) if state is not None else None
