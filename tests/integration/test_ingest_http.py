@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer
 
 from query.graphql import Context
 from schemas import decode_event
@@ -22,6 +21,7 @@ from streams.producer import EventProducer
 from streams.settings import Settings
 from streams.topics import ensure_topics
 from tests.nodes import fresh_prefix
+from tests.topics import read_records
 
 NOW_MS = 1_795_000_000_000  # the edge's clock, fixed: receivedAt is asserted exactly
 
@@ -70,23 +70,6 @@ async def client(producer: EventProducer) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def _consume(kafka: EmbeddedBroker, topic: str, count: int) -> list[Any]:
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=kafka.bootstrap, auto_offset_reset="earliest"
-    )
-    await consumer.start()
-    try:
-        records: list[Any] = []
-        while len(records) < count:
-            batch = await consumer.getmany(timeout_ms=10_000)
-            assert batch, f"only {len(records)} of {count} records arrived"
-            for part in batch.values():
-                records.extend(part)
-        return records
-    finally:
-        await consumer.stop()
-
-
 TRACK = {"userId": "u1", "event": "Order Completed", "properties": {"total": 12.5}}
 
 
@@ -104,7 +87,7 @@ async def test_an_acknowledged_call_is_on_the_log_with_stamped_times(
     assert response.status_code == 200
     assert response.json() == {"success": True}
 
-    [record] = await _consume(kafka, topic, 1)
+    [record] = await read_records(kafka.bootstrap, topic, 1)
     assert record.key == b"u1"
     event = decode_event(record.value)
     assert (event.source, event.message_id, event.event) == ("web", "m-1", "Order Completed")
@@ -128,7 +111,7 @@ async def test_batch_gzip_and_write_key_in_body(
         headers={"content-encoding": "gzip", "content-type": "application/json"},
     )
     assert response.status_code == 200, response.text
-    records = await _consume(kafka, topic, 2)
+    records = await read_records(kafka.bootstrap, topic, 2)
     assert sorted(r.key for r in records) == [b"a9", b"u2"]
     assert {decode_event(r.value).message_id for r in records}.isdisjoint({""})
 
@@ -231,7 +214,7 @@ async def test_dev_mode_takes_an_unknown_key_as_the_source(
     async with await _client(producer, dev=True) as client:
         response = await client.post("/v1/track", json=TRACK, auth=("ios-app", ""))
     assert response.status_code == 200
-    [record] = await _consume(kafka, topic, 1)
+    [record] = await read_records(kafka.bootstrap, topic, 1)
     assert decode_event(record.value).source == "ios-app"
 
 

@@ -6,13 +6,13 @@ import asyncio
 from typing import Any
 
 import httpx
-import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
 from streams.broker import EmbeddedBroker
 
 from tests.integration.conftest import StartNode
 from tests.nodes import NodeProcess
+from tests.topics import read_json
 from tests.waiting import wait_until
 
 SCHEMA = """
@@ -106,23 +106,7 @@ def test_a_poison_message_is_dead_lettered_and_the_partition_goes_on(
     assert node.post("/v1/batch", {"batch": [good]}).status_code == 200
     _schema(node, "After Poison", count=1)
 
-    async def dead_letters() -> list[dict[str, Any]]:
-        consumer = AIOKafkaConsumer(
-            f"{prefix}.dead-letter", bootstrap_servers=kafka.bootstrap, auto_offset_reset="earliest"
-        )
-        await consumer.start()
-        try:
-            found: list[dict[str, Any]] = []
-            while len(found) < 2:
-                batch = await consumer.getmany(timeout_ms=10_000)
-                assert batch, f"only {len(found)} dead letters"
-                for records in batch.values():
-                    found.extend(orjson.loads(r.value) for r in records)
-            return found
-        finally:
-            await consumer.stop()
-
-    letters = asyncio.run(dead_letters())
+    letters = asyncio.run(read_json(kafka.bootstrap, f"{prefix}.dead-letter", 2))
     assert [(d["topic"], d["partition"], d["offset"]) for d in letters] == [
         (f"{prefix}.events", 0, 0),
         (f"{prefix}.events", 0, 1),

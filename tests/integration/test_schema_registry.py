@@ -7,12 +7,12 @@ import subprocess
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer
 from websockets.asyncio.client import connect
 
 from streams.broker import EmbeddedBroker
 from tests.integration.conftest import StartNode
 from tests.nodes import TRACKLOG, NodeProcess
+from tests.topics import read_json
 from tests.waiting import wait_until
 
 COLUMN = """
@@ -83,21 +83,6 @@ class Subscriber:
         return change
 
 
-async def _topic_changes(kafka: EmbeddedBroker, topic: str, count: int) -> list[dict[str, Any]]:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=kafka.bootstrap, auto_offset_reset="earliest")
-    await consumer.start()
-    try:
-        found: list[dict[str, Any]] = []
-        while len(found) < count:
-            batch = await consumer.getmany(timeout_ms=10_000)
-            assert batch, f"only {len(found)} of {count} changes on {topic}"
-            for records in batch.values():
-                found.extend(orjson.loads(r.value) for r in records)
-        return found
-    finally:
-        await consumer.stop()
-
-
 async def test_a_string_column_that_receives_a_number(
     start_node: StartNode, kafka: EmbeddedBroker
 ) -> None:
@@ -139,7 +124,7 @@ async def test_a_string_column_that_receives_a_number(
     assert [h["id"] for h in column["history"]] == [added["id"], conflict["id"]]
 
     # Any Kafka consumer sees the same events, with the same ids, on schema-changes.
-    published = await _topic_changes(kafka, f"{node.env['TRACKLOG_TOPIC_PREFIX']}.schema-changes", 3)
+    published = await read_json(kafka.bootstrap, f"{node.env['TRACKLOG_TOPIC_PREFIX']}.schema-changes", 3)
     by_id = {c["id"]: c for c in published}
     assert by_id[conflict["id"]]["kind"] == "TYPE_CONFLICT"
     assert by_id[conflict["id"]]["messageId"] == "m2"
