@@ -25,6 +25,8 @@ def _configure_logging(settings: Settings) -> None:
         level=settings.log_level.upper(),
         format="[%(asctime)s] %(levelname)s %(name)s: %(message)s",
     )
+    # aiokafka logs every subscription and metadata update at INFO.
+    logging.getLogger("aiokafka").setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
 def _run_node(settings: Settings) -> int:
