@@ -109,10 +109,25 @@ class EmbeddedBroker:
         finally:
             out.close()
         self._wait_ready()
+        # Other commands (tracklog import) find a running embedded broker here.
+        self.address_file.write_text(self.url)
         return self.bootstrap
+
+    @property
+    def address_file(self) -> Path:
+        return self.data_dir / "running-at"
+
+    @classmethod
+    def running_url(cls, data_dir: Path) -> str | None:
+        """The URL of the embedded broker running on ``data_dir``, if one is."""
+        try:
+            return (data_dir / "running-at").read_text().strip() or None
+        except FileNotFoundError:
+            return None
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop the broker cleanly (SIGTERM), for good after ``timeout`` (SIGKILL)."""
+        self.address_file.unlink(missing_ok=True)
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
             return
@@ -126,6 +141,7 @@ class EmbeddedBroker:
 
     def kill(self) -> None:
         """Stop the broker abruptly, as a crash would (for fault tests)."""
+        self.address_file.unlink(missing_ok=True)
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
             process.kill()

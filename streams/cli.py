@@ -11,8 +11,10 @@ import logging
 import signal
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from schemas.errors import TracklogError
 from streams.settings import Settings
@@ -151,6 +153,81 @@ def cmd_rebuild(settings: Settings, check: bool = False) -> int:
     return 0 if report.equal or not check else 1
 
 
+def cmd_import(settings: Settings, files: list[Path], source: str, batch: int) -> int:
+    """Backfill JSONL(.gz) Segment calls through the log, with a progress bar."""
+    import asyncio
+
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from streams.app import TopicNames
+    from streams.importer import ImportReport, import_file
+    from streams.producer import EventProducer
+
+    if not settings.broker:
+        from streams.broker import EmbeddedBroker
+
+        running = EmbeddedBroker.running_url(Path(settings.data_dir) / "kafka")
+        if running is None:
+            logger.error(
+                "no broker: set TRACKLOG_BROKER, or run `tracklog dev` on this TRACKLOG_DATA_DIR"
+            )
+            return 2
+        settings = settings.model_copy(update={"broker": running})
+    report = ImportReport()
+
+    async def run(bar: Progress) -> None:
+        producer = EventProducer(
+            settings.bootstrap_servers,
+            TopicNames.for_prefix(settings.topic_prefix).events,
+            timeout=max(settings.produce_timeout, 30.0),
+        )
+        await producer.start()
+        started = time.monotonic()
+        try:
+            for path in files:
+                task = bar.add_task(path.name, total=path.stat().st_size, rate="")
+
+                def update(done: int, events: int, task: Any = task) -> None:
+                    rate = events / max(time.monotonic() - started, 1e-9)
+                    bar.update(task, completed=done, rate=f"{events:,} events, {rate:,.0f}/s")
+
+                await import_file(
+                    path, producer, source=source, batch_size=batch, report=report, progress=update
+                )
+        finally:
+            await producer.stop()
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        DownloadColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+    ) as bar:
+        asyncio.run(run(bar))
+    for error in report.errors:
+        logger.warning("skipped %s", error)
+    logger.info("imported %d events; skipped %d bad lines", report.events, report.skipped)
+    return 1 if report.skipped else 0
+
+
+def cmd_generate(settings: Settings, out: Path, seed: int, users: int, events: int) -> int:
+    """Write deterministic Segment traffic (JSONL, gzip if .gz) for benchmarks and import."""
+    from streams.loadgen import generate, write_jsonl
+
+    count = write_jsonl(out, generate(seed=seed, users=users, events=events))
+    logger.info("wrote %d calls for %d users to %s (seed %d)", count, users, out, seed)
+    return 0
+
+
 def cmd_sdl(settings: Settings) -> int:
     """Print the GraphQL SDL (committed as query/graphql/schema.graphql)."""
     from query.graphql.sdl import export_sdl
@@ -164,6 +241,8 @@ COMMANDS = {
     "node": cmd_node,
     "broker": cmd_broker,
     "rebuild": cmd_rebuild,
+    "import": cmd_import,
+    "generate": cmd_generate,
     "sdl": cmd_sdl,
 }
 
@@ -184,6 +263,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="only compare the digests of the live and the refolded tables (exit 1 if they differ)",
     )
+    parsers["import"].add_argument("files", nargs="+", type=Path, metavar="FILE")
+    parsers["import"].add_argument("--source", default="import", help="source name of the events")
+    parsers["import"].add_argument("--batch", type=int, default=1000, help="events per produce batch")
+    parsers["generate"].add_argument("out", type=Path, metavar="FILE")
+    parsers["generate"].add_argument("--seed", type=int, default=1)
+    parsers["generate"].add_argument("--users", type=int, default=1000)
+    parsers["generate"].add_argument("--events", type=int, default=100_000)
     args = parser.parse_args(argv)
     try:
         settings = Settings()
@@ -193,6 +279,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "rebuild":
             return cmd_rebuild(settings, check=args.check)
+        if args.command == "import":
+            return cmd_import(settings, args.files, args.source, args.batch)
+        if args.command == "generate":
+            return cmd_generate(settings, args.out, args.seed, args.users, args.events)
         return COMMANDS[args.command](settings)
     except TracklogError as exc:
         logger.error("%s", exc)
