@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Protocol
 
+from query.domain import Identifier, ProfileIdentities, ProfileState, TimelineEntry
 from registry import ColumnState, Policy, SchemaChange, SchemaKey, SchemaState
 from schemas.errors import TracklogError
 
@@ -50,3 +51,22 @@ class SchemaCommands(Protocol):
 class ChangeFeed(Protocol):
     def subscribe(self) -> AsyncIterator[SchemaChange]:
         """Every schema change appended to the log from now on, until the iterator closes."""
+
+
+class ProfileReader(Protocol):
+    """The query store's tables: the identity graph, per-identifier profiles, timelines.
+
+    It is a ``query.domain.GraphView`` (``profile_of``, ``identities``) as well.
+    """
+
+    def profile_of(self, identifier: Identifier) -> str | None:
+        """The profile id stored for ``identifier``, or None when it has no row."""
+
+    def identities(self, profile_id: str) -> ProfileIdentities | None:
+        """The members and merge log of ``profile_id``, or None when it has no row."""
+
+    def profile_state(self, identifier: Identifier) -> ProfileState | None:
+        """The profile folded from the events whose primary identifier is ``identifier``."""
+
+    def timeline(self, identifier: Identifier, start: bytes) -> Iterator[tuple[bytes, TimelineEntry]]:
+        """``identifier``'s timeline entries from key ``start`` on (newest first), lazily."""

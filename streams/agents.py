@@ -16,18 +16,26 @@ from typing import Any
 
 import orjson
 
+from query.domain import DomainError, IdentityGuards
 from registry import RegistryError, SchemaChange, SchemaKey
 from schemas import SchemaError, decode_event
 from streams.app import Tracklog
 from streams.commands import COMMAND, KIND_HEADER
 from streams.metrics import Metrics
 from streams.fold import ORIGIN_OFFSET, ORIGIN_PARTITION, SchemaFold, header
+from streams.profiles import EventFold, LinkFold
+from streams.store import PartitionBuffers
 
 logger = logging.getLogger(__name__)
 
 
 ChangeListener = Callable[[SchemaChange], None]
 CommandListener = Callable[[str], None]
+
+# Events folded per step: table writes and changelog messages are made once per key
+# per batch. A step stays short (tens of ms), so reads on the same loop stay fast.
+BATCH = 500
+BATCH_WAIT = 0.05
 
 
 async def _dead_letter(
@@ -63,25 +71,57 @@ def install_agents(
 ) -> None:
     """Register the agents of ``t`` on its Faust app."""
     app = t.app
+    guards = IdentityGuards()
 
     @app.agent(t.events_topic, name="route-events")  # type: ignore[misc]
     async def route_events(stream: Any) -> None:
-        async for event in stream.events():
-            message = event.message
-            try:
-                decoded = decode_event(event.value)
-            except SchemaError as exc:
-                await _dead_letter(t, metrics, "route-events", message, str(exc))
-                continue
-            key = SchemaKey(decoded.source, decoded.type.value, decoded.schema_event_name)
-            await t.schema_input_topic.send(
-                key=key.encode(),
-                value=event.value,
-                headers=[
-                    (ORIGIN_PARTITION, str(message.partition).encode()),
-                    (ORIGIN_OFFSET, str(message.offset).encode()),
-                ],
-            )
+        """Fold each event into its user's timeline and profile; re-key it by schema."""
+        async for events in stream.take_events(BATCH, within=BATCH_WAIT):
+            buffers = PartitionBuffers()
+            for event in events:
+                message = event.message
+                fold = EventFold(
+                    *buffers.of(message.partition, t.event_dedupe, t.profiles, t.timeline)
+                )
+                try:
+                    decoded = decode_event(event.value)
+                except SchemaError as exc:
+                    await _dead_letter(t, metrics, "route-events", message, str(exc))
+                    continue
+                for link in fold.fold(event.key or b"", decoded):
+                    t.identity_links_topic.send_soon(key=b"links", value=link)
+                key = SchemaKey(decoded.source, decoded.type.value, decoded.schema_event_name)
+                t.schema_input_topic.send_soon(
+                    key=key.encode(),
+                    value=event.value,
+                    headers=[
+                        (ORIGIN_PARTITION, str(message.partition).encode()),
+                        (ORIGIN_OFFSET, str(message.offset).encode()),
+                    ],
+                )
+            buffers.flush()
+            metrics.processed.labels("route-events").inc(len(events))
+
+    @app.agent(t.identity_links_topic, name="fold-identities")  # type: ignore[misc]
+    async def fold_identities(stream: Any) -> None:
+        async for events in stream.take_events(BATCH, within=BATCH_WAIT):
+            buffers = PartitionBuffers()
+            for event in events:
+                fold = LinkFold(
+                    *buffers.of(event.message.partition, t.identities, t.profile_members),
+                    guards=guards,
+                )
+                try:
+                    result = fold.fold(event.value)
+                except (ValueError, DomainError) as exc:
+                    await _dead_letter(t, metrics, "fold-identities", event.message, str(exc))
+                    continue
+                if result.refused is not None:
+                    metrics.refused_links.labels(result.refused.value).inc()
+                if result.merged is not None:
+                    metrics.merges.inc()
+            buffers.flush()
+            metrics.processed.labels("fold-identities").inc(len(events))
 
     @app.agent(t.schema_commands_topic, name="route-commands")  # type: ignore[misc]
     async def route_commands(stream: Any) -> None:
@@ -90,32 +130,36 @@ def install_agents(
                 key=event.key, value=event.value, headers=[(KIND_HEADER, COMMAND)]
             )
 
-    fold = SchemaFold(t.columns, t.schemas, t.schema_dedupe)
-
     @app.agent(t.schema_input_topic, name="fold-schemas")  # type: ignore[misc]
     async def fold_schemas(stream: Any) -> None:
-        async for event in stream.events():
-            message = event.message
-            if header(message, KIND_HEADER) == COMMAND:
+        async for events in stream.take_events(BATCH, within=BATCH_WAIT):
+            buffers = PartitionBuffers()
+            commands: list[str] = []
+            changes: list[tuple[bytes, SchemaChange]] = []
+            for event in events:
+                message = event.message
+                fold = SchemaFold(
+                    *buffers.of(message.partition, t.columns, t.schemas, t.schema_dedupe)
+                )
                 try:
-                    on_command(fold.apply_command(event.key, event.value))
-                except ValueError as exc:
+                    if header(message, KIND_HEADER) == COMMAND:
+                        commands.append(fold.apply_command(event.key, event.value))
+                        continue
+                    folded = fold.fold(
+                        event.key,
+                        event.value,
+                        partition=int(header(message, ORIGIN_PARTITION) or message.partition),
+                        offset=int(header(message, ORIGIN_OFFSET) or message.offset),
+                    )
+                except (SchemaError, RegistryError, ValueError) as exc:
                     await _dead_letter(t, metrics, "fold-schemas", message, str(exc))
-                continue
-            try:
-                changes = fold.fold(
-                    event.key,
-                    event.value,
-                    partition=int(header(message, ORIGIN_PARTITION) or message.partition),
-                    offset=int(header(message, ORIGIN_OFFSET) or message.offset),
-                )
-            except (SchemaError, RegistryError) as exc:
-                await _dead_letter(t, metrics, "fold-schemas", message, str(exc))
-                continue
-            metrics.processed.labels("fold-schemas").inc()
-            for change in changes:
-                await t.schema_changes_topic.send(
-                    key=event.key, value=orjson.dumps(change.to_dict())
-                )
+                    continue
+                changes.extend((event.key, change) for change in folded)
+            buffers.flush()
+            metrics.processed.labels("fold-schemas").inc(len(events) - len(commands))
+            for key, change in changes:
+                t.schema_changes_topic.send_soon(key=key, value=orjson.dumps(change.to_dict()))
                 metrics.schema_changes.labels(change.change.kind.value).inc()
                 on_change(change)
+            for command_id in commands:
+                on_command(command_id)

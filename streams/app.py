@@ -30,6 +30,7 @@ class TopicNames:
     schema_input: str
     schema_changes: str
     schema_commands: str
+    identity_links: str
     dead_letter: str
 
     @classmethod
@@ -39,6 +40,7 @@ class TopicNames:
             schema_input=f"{prefix}.schema-input",
             schema_changes=f"{prefix}.schema-changes",
             schema_commands=f"{prefix}.schema-commands",
+            identity_links=f"{prefix}.identity-links",
             dead_letter=f"{prefix}.dead-letter",
         )
 
@@ -85,6 +87,10 @@ class Tracklog:
             self.names.schema_commands, partitions=partitions, **_RAW
         )
         self.dead_letter_topic = app.topic(self.names.dead_letter, partitions=1, **_RAW)
+        # One partition: identity merges are serialised, so the graph stays consistent.
+        self.identity_links_topic = app.topic(
+            self.names.identity_links, partitions=1, internal=True, **_RAW
+        )
 
         table: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "partitions": partitions}
         # Per (schema key, column path): the column's state and history.
@@ -99,10 +105,32 @@ class Tracklog:
             **table,
         )
 
+        # The query store, in the partition of each event's primary identifier.
+        self.event_dedupe = app.Table(
+            "event-dedupe",
+            options={"ttl": int(settings.messageid_ttl_days * 86_400)},
+            **table,
+        )
+        self.profiles = app.Table("profiles", **table)
+        self.timeline = app.Table("timeline", **table)
+        # The identity graph, on the single identity-links partition.
+        graph: dict[str, Any] = {**table, "partitions": 1}
+        self.identities = app.Table("identities", **graph)
+        self.profile_members = app.Table("profile-members", **graph)
+
     @property
     def tables(self) -> list[Any]:
         """Every table of the app (their changelogs are part of its state)."""
-        return [self.columns, self.schemas, self.schema_dedupe]
+        return [
+            self.columns,
+            self.schemas,
+            self.schema_dedupe,
+            self.event_dedupe,
+            self.profiles,
+            self.timeline,
+            self.identities,
+            self.profile_members,
+        ]
 
     @property
     def topics_to_create(self) -> list[tuple[str, int, dict[str, str]]]:
@@ -116,7 +144,10 @@ class Tracklog:
             (self.names.schema_changes, n, keep),
             (self.names.schema_commands, n, keep),
             (self.names.dead_letter, 1, keep),
+            (self.names.identity_links, 1, keep),
         ]
         for table in self.tables:
-            topics.append((table.changelog_topic.get_topic_name(), n, compacted))
+            topics.append(
+                (table.changelog_topic.get_topic_name(), table.partitions or n, compacted)
+            )
         return topics

@@ -12,7 +12,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -125,21 +125,19 @@ def cmd_rebuild(settings: Settings, check: bool = False) -> int:
     with _broker_for(settings) as settings:
         tracklog = Tracklog(settings)
         with Progress(
-            TextColumn("refolding the log"),
+            TextColumn("refolding {task.description}"),
             BarColumn(),
             TaskProgressColumn(),
             MofNCompleteColumn(),
             TextColumn("messages"),
             TimeRemainingColumn(),
         ) as bar:
-            task = bar.add_task("refold", total=None)
-            report = asyncio.run(
-                rebuild(
-                    tracklog,
-                    check_only=check,
-                    progress=lambda done, total: bar.update(task, completed=done, total=total),
-                )
-            )
+
+            def progress(name: str) -> Callable[[int, int], None]:
+                task = bar.add_task(name, total=None)
+                return lambda done, total: bar.update(task, completed=done, total=total)
+
+            report = asyncio.run(rebuild(tracklog, check_only=check, progress=progress))
     logger.info(
         "refolded %d messages into %d rows; live digest %s, rebuilt digest %s (%s)",
         report.messages,

@@ -45,6 +45,17 @@ class Metrics:
             ["kind"],
             registry=self.registry,
         )
+        self.merges = Counter(
+            "tracklog_profile_merges",
+            "Identity links that merged two profiles.",
+            registry=self.registry,
+        )
+        self.refused_links = Counter(
+            "tracklog_refused_links",
+            "Identity links refused by a guard (blocked value, identity cap), by reason.",
+            ["reason"],
+            registry=self.registry,
+        )
         self.produce_seconds = Histogram(
             "tracklog_produce_seconds",
             "Time from a request's parse to the broker's acknowledgement.",

@@ -30,7 +30,7 @@ from streams.ingest import Ingest
 from streams.metrics import Metrics
 from streams.producer import EventProducer
 from streams.settings import Settings
-from streams.store import TableSchemaReader
+from streams.store import TableProfileReader, TableSchemaReader
 from streams.topics import ensure_topics
 
 logger = logging.getLogger(__name__)
@@ -56,7 +56,6 @@ class NodeService(Service):
         settings = node.settings
         await ensure_topics(settings.bootstrap_servers, node.tracklog.topics_to_create)
         await node.producer.start()
-        await node.feed.start()
         config = uvicorn.Config(
             node.http_app,
             host=settings.http_host,
@@ -91,6 +90,8 @@ class NodeWorker(faust.Worker):
 
     async def on_startup_finished(self) -> None:
         await super().on_startup_finished()
+        # Started last: on a fresh broker, new partitions take a moment to serve reads.
+        await self.node.feed.start()
         self.node.ready = True
         settings = self.node.settings
         base = f"http://{settings.http_host}:{settings.http_port}"
@@ -152,7 +153,12 @@ class Node:
         )
         self.http_app = build_http_app(
             ingest=ingest,
-            context=Context(schemas=reader, commands=self.commands, changes=self.feed),
+            context=Context(
+                schemas=reader,
+                commands=self.commands,
+                changes=self.feed,
+                profiles=TableProfileReader(self.tracklog),
+            ),
             metrics=self.metrics,
             ready=lambda: self.ready,
             graphiql=True,

@@ -1,8 +1,10 @@
 """``tracklog rebuild``: refold the tables from the log and compare with the live state.
 
 The live state is what the node wrote: the latest value of every key in the tables'
-changelog topics. The rebuilt state is the same fold (``streams.fold``) run again over
-``schema-input`` from its first offset, into plain dicts, partition by partition. Both
+changelog topics. The rebuilt state is the same folds (``streams.fold``,
+``streams.profiles``) run again over the topics the agents read (``events``,
+``identity-links``, ``schema-input``) from their first offset, into plain dicts,
+partition by partition. Both
 are reduced to a digest; equal digests are the promise that state is derived from the
 log. Unless only checking, the changelogs are then rewritten to the rebuilt state and
 the node's local RocksDB copies are dropped, so the next node start recovers it.
@@ -23,17 +25,20 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from query.domain import DomainError, IdentityGuards
 from registry import RegistryError
-from schemas import SchemaError
+from schemas import SchemaError, decode_event
 from streams.app import Tracklog
 from streams.commands import COMMAND, KIND_HEADER
 from streams.fold import ORIGIN_OFFSET, ORIGIN_PARTITION, SchemaFold, header
+from streams.profiles import EventFold, LinkFold
 
 logger = logging.getLogger(__name__)
 
 # (table name, partition) -> key -> value
 Image = dict[tuple[str, int], dict[bytes, bytes]]
 Progress = Callable[[int, int], None]  # (done, total)
+ProgressFactory = Callable[[str], Progress]  # one bar per topic refolded
 
 
 @dataclass(frozen=True)
@@ -117,35 +122,57 @@ async def live_image(bootstrap: str, t: Tracklog) -> Image:
     return image
 
 
-async def refold_image(bootstrap: str, t: Tracklog, progress: Progress | None) -> tuple[Image, int]:
+async def refold_image(
+    bootstrap: str, t: Tracklog, progress: ProgressFactory | None = None
+) -> tuple[Image, int]:
+    """Refold every table from the topics the live agents read, in their order."""
     image: Image = defaultdict(dict)
-    folds: dict[int, SchemaFold] = {}
 
-    def fold_for(partition: int) -> SchemaFold:
-        if partition not in folds:
-            folds[partition] = SchemaFold(
-                columns=image[(t.columns.name, partition)],
-                schemas=image[(t.schemas.name, partition)],
-                dedupe=image[(t.schema_dedupe.name, partition)],
+    def rows(table: Any, partition: int) -> dict[bytes, bytes]:
+        return image[(table.name, partition)]
+
+    def fold_schema(message: Any) -> None:
+        p = message.partition
+        fold = SchemaFold(rows(t.columns, p), rows(t.schemas, p), rows(t.schema_dedupe, p))
+        if header(message, KIND_HEADER) == COMMAND:
+            fold.apply_command(message.key, message.value)
+        else:
+            fold.fold(
+                message.key,
+                message.value,
+                partition=int(header(message, ORIGIN_PARTITION) or message.partition),
+                offset=int(header(message, ORIGIN_OFFSET) or message.offset),
             )
-        return folds[partition]
 
-    def on_message(message: Any) -> None:
-        fold = fold_for(message.partition)
-        try:
-            if header(message, KIND_HEADER) == COMMAND:
-                fold.apply_command(message.key, message.value)
-            else:
-                fold.fold(
-                    message.key,
-                    message.value,
-                    partition=int(header(message, ORIGIN_PARTITION) or message.partition),
-                    offset=int(header(message, ORIGIN_OFFSET) or message.offset),
-                )
-        except (SchemaError, RegistryError, ValueError):
-            pass  # the live agent dead-lettered it; it changed nothing there either
+    def fold_event(message: Any) -> None:
+        p = message.partition
+        fold = EventFold(rows(t.event_dedupe, p), rows(t.profiles, p), rows(t.timeline, p))
+        fold.fold(message.key or b"", decode_event(message.value))
 
-    count = await _read_all(bootstrap, t.names.schema_input, on_message, progress)
+    def fold_link(message: Any) -> None:
+        p = message.partition
+        LinkFold(rows(t.identities, p), rows(t.profile_members, p), guards=IdentityGuards()).fold(
+            message.value
+        )
+
+    def tolerant(fold: Callable[[Any], None]) -> Callable[[Any], None]:
+        def apply(message: Any) -> None:
+            try:
+                fold(message)
+            except (SchemaError, RegistryError, DomainError, ValueError):
+                pass  # the live agent dead-lettered it; it changed nothing there either
+
+        return apply
+
+    count = 0
+    for name, topic, fold in (
+        ("events", t.names.events, fold_event),
+        ("identity links", t.names.identity_links, fold_link),
+        ("schemas", t.names.schema_input, fold_schema),
+    ):
+        count += await _read_all(
+            bootstrap, topic, tolerant(fold), progress(name) if progress is not None else None
+        )
     return image, count
 
 
@@ -171,7 +198,7 @@ async def write_image(bootstrap: str, t: Tracklog, live: Image, rebuilt: Image) 
 
 
 async def rebuild(
-    t: Tracklog, *, check_only: bool, progress: Progress | None = None
+    t: Tracklog, *, check_only: bool, progress: ProgressFactory | None = None
 ) -> RebuildReport:
     bootstrap = t.settings.bootstrap_servers
     live = await live_image(bootstrap, t)

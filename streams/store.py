@@ -13,11 +13,20 @@ names hold.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 import orjson
+from rocksdict import WriteBatch
 
+from query.domain import (
+    Identifier,
+    ProfileIdentities,
+    ProfileState,
+    TimelineEntry,
+    encode_identifier,
+    timeline_prefix,
+)
 from registry import ColumnState, SchemaKey, SchemaState, prefix_for_source
 from registry.column import from_dict as column_from_dict
 from streams.app import Tracklog
@@ -75,3 +84,113 @@ class TableSchemaReader:
             for raw_key, value in _scan(self._t.columns, prefix)
         }
         return dict(sorted(columns.items()))
+
+
+class PartitionBuffer(MutableMapping[bytes, bytes]):
+    """One partition of a Faust table, read through and written back in one batch.
+
+    An agent folds a batch of events into these buffers, then ``flush`` writes every
+    dirty key once: one RocksDB write batch and one changelog message per key, rather
+    than a table write and a changelog message per key per event. A deletion is a
+    tombstone in the changelog, as Faust writes it.
+    """
+
+    def __init__(self, table: Any, partition: int) -> None:
+        self._table = table
+        self._partition = partition
+        self._dirty: dict[bytes, bytes | None] = {}  # None: deleted
+
+    def _db(self) -> Any:
+        return self._table.data._db_for_partition(self._partition)
+
+    def __getitem__(self, key: bytes) -> bytes:
+        value = self.get(key)
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def get(self, key: bytes, default: Any = None) -> Any:  # type: ignore[override]
+        if key in self._dirty:
+            found = self._dirty[key]
+            return default if found is None else found
+        value = self._db().get(key)
+        return default if value is None else value
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        self._dirty[key] = value
+
+    def __delitem__(self, key: bytes) -> None:
+        self._dirty[key] = None
+
+    def __iter__(self) -> Iterator[bytes]:
+        raise NotImplementedError("a partition buffer is not iterated")
+
+    def __len__(self) -> int:
+        return len(self._dirty)
+
+    def flush(self) -> int:
+        """Write the dirty keys to RocksDB and the changelog; return how many."""
+        if not self._dirty:
+            return 0
+        batch = WriteBatch(raw_mode=True)
+        for key, value in self._dirty.items():
+            if value is None:
+                batch.delete(key)
+            else:
+                batch.put(key, value)
+        self._db().write(batch)
+        for key, value in self._dirty.items():
+            self._table.send_changelog(
+                self._partition, key, value, key_serializer="raw", value_serializer="raw"
+            )
+        written = len(self._dirty)
+        self._dirty.clear()
+        return written
+
+
+class PartitionBuffers:
+    """The buffers one agent step writes, per (table, partition), flushed together."""
+
+    def __init__(self) -> None:
+        self._buffers: dict[tuple[str, int], PartitionBuffer] = {}
+
+    def of(self, partition: int, *tables: Any) -> list[PartitionBuffer]:
+        found = []
+        for table in tables:
+            key = (table.name, partition)
+            if key not in self._buffers:
+                self._buffers[key] = PartitionBuffer(table, partition)
+            found.append(self._buffers[key])
+        return found
+
+    def flush(self) -> int:
+        return sum(buffer.flush() for buffer in self._buffers.values())
+
+
+class TableProfileReader:
+    """Reads the query store tables of one node (``query.store.ProfileReader``)."""
+
+    def __init__(self, tracklog: Tracklog) -> None:
+        self._t = tracklog
+
+    def profile_of(self, identifier: Identifier) -> str | None:
+        raw = self._t.identities.get(encode_identifier(identifier))
+        return raw.decode() if raw is not None else None
+
+    def identities(self, profile_id: str) -> ProfileIdentities | None:
+        raw = self._t.profile_members.get(profile_id.encode())
+        return ProfileIdentities.from_dict(orjson.loads(raw)) if raw is not None else None
+
+    def profile_state(self, identifier: Identifier) -> ProfileState | None:
+        raw = self._t.profiles.get(encode_identifier(identifier))
+        return ProfileState.from_dict(orjson.loads(raw)) if raw is not None else None
+
+    def timeline(self, identifier: Identifier, start: bytes) -> Iterator[tuple[bytes, TimelineEntry]]:
+        prefix = timeline_prefix(identifier)
+        store = self._t.timeline.data
+        # One identifier's entries live in one partition; the others end at once.
+        for db in list(store._dbs.values()):
+            for key, value in db.items(from_key=max(start, prefix)):
+                if not key.startswith(prefix):
+                    break
+                yield key, TimelineEntry.from_bytes(value)

@@ -67,5 +67,22 @@ async def ensure_topics(
                 # 36: TOPIC_ALREADY_EXISTS (another node created it meanwhile).
                 if code not in (0, 36):
                     raise TopicSetupError(name, f"creation failed with error code {code} {rest}")
+            # Clients that start at once would log NotLeaderForPartition until the
+            # new partitions have leaders; wait for them here instead.
+            names = [t.name for t in missing]
+            while not await _all_led(admin, names):
+                if asyncio.get_running_loop().time() > deadline:
+                    raise TopicSetupError(",".join(names), "partitions have no leader yet")
+                await asyncio.sleep(0.1)
     finally:
         await admin.close()
+
+
+async def _all_led(admin: AIOKafkaAdminClient, names: list[str]) -> bool:
+    described = await admin.describe_topics(names)
+    return len(described) == len(names) and all(
+        topic["error_code"] == 0
+        and topic["partitions"]
+        and all(p["leader"] >= 0 for p in topic["partitions"])
+        for topic in described
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from query.store import ChangeFeed, SchemaCommands, SchemaReader
+from query.store import ChangeFeed, ProfileReader, SchemaCommands, SchemaReader
 
 
 @dataclass
@@ -12,3 +12,4 @@ class Context:
     schemas: SchemaReader
     commands: SchemaCommands
     changes: ChangeFeed
+    profiles: ProfileReader

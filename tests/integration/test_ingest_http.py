@@ -42,7 +42,9 @@ async def _client(producer: EventProducer, *, dev: bool) -> httpx.AsyncClient:
         clock_ms=lambda: NOW_MS,
         metrics=Metrics(),
     )
-    context = Context(schemas=_Unused(), commands=_Unused(), changes=_Unused())
+    context = Context(
+        schemas=_Unused(), commands=_Unused(), changes=_Unused(), profiles=_Unused()
+    )
     app = build_http_app(
         ingest=ingest, context=context, metrics=Metrics(), ready=lambda: True, graphiql=False
     )
