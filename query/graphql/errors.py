@@ -1,16 +1,23 @@
 """How failures reach a GraphQL client: one place decides what a caller may read.
 
 A `QueryError` (query.store) is an expected failure whose message is safe to show, so
-it becomes a GraphQL error carrying that message. GraphQL's own errors (a malformed
-query, a wrong argument type) are shown as they are. Anything else is a bug or an
-outage: it is logged with its traceback and the client sees only "Unexpected error.".
+it becomes a GraphQL error carrying that message; so do the query core's errors about
+what a caller sent (`CALLER_ERRORS`: a bad cursor, a page too large). GraphQL's own
+errors (a malformed query, a wrong argument type) are shown as they are. Anything else
+is a bug or an outage: it is logged with its traceback and the client sees only
+"Unexpected error.". That includes the core's errors about stored data (a record or a
+key that does not decode), which no request can cause or fix.
 """
 
 from __future__ import annotations
 
 from graphql import GraphQLError
 
+from query.domain import InvalidCursorError, PageSizeError
 from query.store import QueryError
+
+# The query core's errors that describe a request, not the store.
+CALLER_ERRORS = (InvalidCursorError, PageSizeError)
 
 
 class InvalidArgumentError(QueryError):
@@ -25,4 +32,6 @@ class InvalidArgumentError(QueryError):
 def is_unexpected(error: GraphQLError) -> bool:
     """Whether `error` came from a resolver failing in a way no caller should read."""
     original = error.original_error
-    return original is not None and not isinstance(original, QueryError | GraphQLError)
+    return original is not None and not isinstance(
+        original, (QueryError, GraphQLError, *CALLER_ERRORS)
+    )

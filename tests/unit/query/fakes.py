@@ -1,11 +1,25 @@
-"""In-memory fakes of the read side's protocols (query.store), built on the pure registry fold."""
+"""In-memory fakes of the read side's protocols (query.store), built on the pure folds."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+from query.domain import (
+    Identifier,
+    IdentityGuards,
+    LinkCause,
+    MemoryGraph,
+    ProfileIdentities,
+    ProfileState,
+    TimelineEntry,
+    apply_event,
+    links_of,
+    primary_identifier,
+    timeline_key,
+    timeline_prefix,
+)
 from query.graphql import Context
 from query.store import UnknownColumnError
 from registry import (
@@ -19,6 +33,7 @@ from registry import (
     infer_columns,
     set_policy,
 )
+from schemas.event import Event
 
 
 class MemorySchemas:
@@ -85,6 +100,52 @@ class QueueFeed:
             self.closed += 1
 
 
+class MemoryProfiles:
+    """A ``ProfileReader`` over a ``MemoryGraph`` and dicts, fed as the agents feed the tables.
+
+    Each event's links go to the graph; the event itself, once per messageId, to the
+    profile and timeline of its primary identifier. ``rows_read`` counts timeline rows
+    handed out, so a test can see that a page reads lazily.
+    """
+
+    def __init__(self, guards: IdentityGuards | None = None) -> None:
+        self.graph = MemoryGraph()
+        self.guards = guards
+        self.states: dict[Identifier, ProfileState] = {}
+        self.rows: dict[bytes, TimelineEntry] = {}
+        self.seen: set[tuple[Identifier, str]] = set()
+        self.rows_read = 0
+
+    def observe(self, *events: Event) -> None:
+        for event in events:
+            for lk in links_of(event):
+                self.graph.link(lk, LinkCause.of(event), self.guards)
+            primary = primary_identifier(event)
+            if primary is None or (primary, event.message_id) in self.seen:
+                continue
+            self.seen.add((primary, event.message_id))
+            self.states[primary] = apply_event(self.states.get(primary), event)
+            key = timeline_key(primary, event.timestamp_ms, event.message_id)
+            self.rows[key] = TimelineEntry.of(event)
+
+    def profile_of(self, identifier: Identifier) -> str | None:
+        return self.graph.profile_of(identifier)
+
+    def identities(self, profile_id: str) -> ProfileIdentities | None:
+        return self.graph.identities(profile_id)
+
+    def profile_state(self, identifier: Identifier) -> ProfileState | None:
+        return self.states.get(identifier)
+
+    def timeline(
+        self, identifier: Identifier, start: bytes
+    ) -> Iterator[tuple[bytes, TimelineEntry]]:
+        prefix = timeline_prefix(identifier)
+        for key in sorted(k for k in self.rows if k >= start and k.startswith(prefix)):
+            self.rows_read += 1
+            yield key, self.rows[key]
+
+
 class Unused:
     """A protocol a test does not expect to be called."""
 
@@ -92,7 +153,16 @@ class Unused:
         raise AssertionError(f"unexpected call of {name}")
 
 
-def context(schemas: MemorySchemas | None = None, changes: QueueFeed | None = None) -> Context:
-    """A context over `schemas` (reader and commands alike) and `changes`."""
+def context(
+    schemas: MemorySchemas | None = None,
+    changes: QueueFeed | None = None,
+    profiles: MemoryProfiles | None = None,
+) -> Context:
+    """A context over `schemas` (reader and commands alike), `changes` and `profiles`."""
     schemas = schemas or MemorySchemas()
-    return Context(schemas=schemas, commands=schemas, changes=changes or Unused())
+    return Context(
+        schemas=schemas,
+        commands=schemas,
+        changes=changes or Unused(),
+        profiles=profiles or MemoryProfiles(),
+    )

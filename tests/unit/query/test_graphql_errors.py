@@ -6,9 +6,10 @@ import logging
 
 import pytest
 
+from query.domain import Identifier, RecordDecodeError
 from query.graphql import schema
 from registry import ColumnState, SchemaKey, SchemaState
-from tests.unit.query.fakes import MemorySchemas, context
+from tests.unit.query.fakes import MemoryProfiles, MemorySchemas, context
 
 
 class BrokenSchemas(MemorySchemas):
@@ -47,3 +48,32 @@ def test_a_graphql_validation_error_is_shown_as_it_is() -> None:
     result = schema.execute_sync("{ sources { nope } }", context_value=context())
     assert result.errors is not None
     assert "Cannot query field 'nope'" in result.errors[0].message
+
+
+class CorruptProfiles(MemoryProfiles):
+    def profile_of(self, identifier: Identifier) -> str | None:
+        raise RecordDecodeError("profile identities", "mb", "missing")
+
+
+def test_a_caller_error_of_the_query_core_keeps_its_message_and_is_not_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.ERROR):
+        result = schema.execute_sync(
+            '{ timeline(id: "u1", after: "nope") { edges { cursor } } }', context_value=context()
+        )
+    assert result.errors is not None
+    assert [e.message for e in result.errors] == ["invalid cursor 'nope': not a timeline cursor"]
+    assert caplog.records == []
+
+
+def test_a_stored_record_that_does_not_decode_is_masked_and_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="query.graphql.schema"):
+        result = schema.execute_sync(
+            '{ profile(id: "u1") { id } }', context_value=context(profiles=CorruptProfiles())
+        )
+    assert result.errors is not None
+    assert [e.message for e in result.errors] == ["Unexpected error."]
+    assert "cannot decode profile identities" in caplog.text
