@@ -72,6 +72,9 @@ def install_agents(
     """Register the agents of ``t`` on its Faust app."""
     app = t.app
     guards = IdentityGuards()
+    # The transport producer: one aiokafka send per record, without a Faust future each
+    # (Faust flushes it before every offset commit).
+    producer = app.producer
 
     @app.agent(t.events_topic, name="route-events")  # type: ignore[misc]
     async def route_events(stream: Any) -> None:
@@ -89,17 +92,20 @@ def install_agents(
                     await _dead_letter(t, metrics, "route-events", message, str(exc))
                     continue
                 for link in fold.fold(event.key or b"", decoded):
-                    t.identity_links_topic.send_soon(key=b"links", value=link)
+                    await producer.send(t.names.identity_links, b"links", link, None, None, None)
                 key = SchemaKey(decoded.source, decoded.type.value, decoded.schema_event_name)
-                t.schema_input_topic.send_soon(
-                    key=key.encode(),
-                    value=event.value,
-                    headers=[
+                await producer.send(
+                    t.names.schema_input,
+                    key.encode(),
+                    event.value,
+                    None,
+                    None,
+                    [
                         (ORIGIN_PARTITION, str(message.partition).encode()),
                         (ORIGIN_OFFSET, str(message.offset).encode()),
                     ],
                 )
-            buffers.flush()
+            await buffers.flush(producer)
             metrics.processed.labels("route-events").inc(len(events))
 
     @app.agent(t.identity_links_topic, name="fold-identities")  # type: ignore[misc]
@@ -120,7 +126,7 @@ def install_agents(
                     metrics.refused_links.labels(result.refused.value).inc()
                 if result.merged is not None:
                     metrics.merges.inc()
-            buffers.flush()
+            await buffers.flush(producer)
             metrics.processed.labels("fold-identities").inc(len(events))
 
     @app.agent(t.schema_commands_topic, name="route-commands")  # type: ignore[misc]
@@ -155,7 +161,7 @@ def install_agents(
                     await _dead_letter(t, metrics, "fold-schemas", message, str(exc))
                     continue
                 changes.extend((event.key, change) for change in folded)
-            buffers.flush()
+            await buffers.flush(producer)
             metrics.processed.labels("fold-schemas").inc(len(events) - len(commands))
             for key, change in changes:
                 t.schema_changes_topic.send_soon(key=key, value=orjson.dumps(change.to_dict()))

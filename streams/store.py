@@ -12,11 +12,13 @@ names hold.
 
 from __future__ import annotations
 
+import asyncio
 import struct
 from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 import orjson
+from faust.types import TP
 from rocksdict import WriteBatch
 
 from query.domain import (
@@ -128,10 +130,15 @@ class PartitionBuffer(MutableMapping[bytes, bytes]):
     def __len__(self) -> int:
         return len(self._dirty)
 
-    def flush(self) -> int:
-        """Write the dirty keys to RocksDB and the changelog; return how many."""
+    async def flush(self, producer: Any) -> list[Any]:
+        """Write the dirty keys to RocksDB, send them to the changelog; return the sends.
+
+        The changelog records go straight to the transport producer (one aiokafka send
+        each, no per-message Faust future): Faust's commit flushes that producer before
+        it commits offsets, so nothing is committed ahead of its changelog.
+        """
         if not self._dirty:
-            return 0
+            return []
         batch = WriteBatch(raw_mode=True)
         for key, value in self._dirty.items():
             if value is None:
@@ -139,13 +146,20 @@ class PartitionBuffer(MutableMapping[bytes, bytes]):
             else:
                 batch.put(key, value)
         self._db().write(batch)
-        for key, value in self._dirty.items():
-            self._table.send_changelog(
-                self._partition, key, value, key_serializer="raw", value_serializer="raw"
-            )
-        written = len(self._dirty)
+        topic = self._table.changelog_topic.get_topic_name()
+        sends = [
+            await producer.send(topic, key, value, self._partition, None, None)
+            for key, value in self._dirty.items()
+        ]
         self._dirty.clear()
-        return written
+        return sends
+
+    def on_last_sent(self, sent: asyncio.Future[Any]) -> None:
+        """Record that the changelog holds this partition up to the acked offset."""
+        if sent.cancelled() or sent.exception() is not None:
+            return  # not persisted; recovery replays from the previous offset
+        topic = self._table.changelog_topic.get_topic_name()
+        self._table.data.set_persisted_offset(TP(topic, self._partition), sent.result().offset)
 
 
 class PartitionBuffers:
@@ -163,8 +177,17 @@ class PartitionBuffers:
             found.append(self._buffers[key])
         return found
 
-    def flush(self) -> int:
-        return sum(buffer.flush() for buffer in self._buffers.values())
+    async def flush(self, producer: Any) -> None:
+        """Flush every buffer; record each partition's persisted offset once acked.
+
+        Faust's recovery starts reading a changelog after the persisted offset, so a
+        restart replays only what is not yet in the local RocksDB. The step does not
+        wait for the acks: the last send of a partition carries its highest offset.
+        """
+        for buffer in self._buffers.values():
+            sends = await buffer.flush(producer)
+            if sends:
+                sends[-1].add_done_callback(buffer.on_last_sent)
 
 
 class TableProfileReader:
