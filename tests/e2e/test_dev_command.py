@@ -73,6 +73,22 @@ def test_segment_client_events_show_up_in_the_schema(dev: NodeProcess) -> None:
     )["eventSchema"]
     assert {"path": "traits.seats", "type": "INTEGER"} in identify["columns"]
 
+    profile = wait_until(
+        lambda: (p := dev.graphql(
+            '{ profile(id: "ada@example.com", idType: "email") { eventCount traits '
+            "timeline(first: 10) { edges { node { type event } } } } }"
+        )["profile"]) and p["eventCount"] == 4 and p,
+        timeout=30,
+        what="the profile of user-1",
+    )
+    assert profile["traits"]["plan"] == "pro"
+    assert [e["node"]["type"] for e in profile["timeline"]["edges"]] == [
+        "PAGE",
+        "TRACK",
+        "TRACK",
+        "IDENTIFY",
+    ]
+
 
 def test_ctrl_c_stops_node_and_broker(dev: NodeProcess) -> None:
     assert _brokers_under(dev.data_dir), "the embedded broker should be running"
