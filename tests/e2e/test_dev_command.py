@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -102,3 +103,32 @@ def test_no_orphan_broker_when_the_node_is_killed(dev: NodeProcess) -> None:
     os.kill(dev.process.pid, signal.SIGKILL)
     dev.process.wait()
     wait_until(lambda: not _brokers_under(dev.data_dir), timeout=30, what=f"broker {broker} to exit")
+
+
+def test_nodes_share_a_broker_started_alone(tmp_path: Path) -> None:
+    from streams.broker import EmbeddedBroker
+    from tests.nodes import TRACKLOG, fresh_prefix
+
+    broker_dir = tmp_path / "broker"
+    broker = subprocess.Popen(
+        [TRACKLOG, "broker"],
+        env={**os.environ, "TRACKLOG_DATA_DIR": str(broker_dir)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = wait_until(
+            lambda: EmbeddedBroker.running_url(broker_dir / "kafka"), timeout=60, what="tracklog broker"
+        )
+        node = NodeProcess(
+            "dev", tmp_path / "node", {"TRACKLOG_BROKER": url, "TRACKLOG_TOPIC_PREFIX": fresh_prefix()}
+        )
+        node.start()
+        assert _brokers_under(node.data_dir) == [], "dev must use TRACKLOG_BROKER, not start its own"
+        response = node.post("/v1/track", {"userId": "u", "event": "Shared"}, key="any")
+        assert response.status_code == 200
+        assert node.stop() == 0
+    finally:
+        broker.send_signal(signal.SIGINT)
+        assert broker.wait(60) == 0
+    assert _brokers_under(broker_dir) == []
