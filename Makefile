@@ -40,6 +40,10 @@ test: install ## Run every test tier (unit, integration, e2e) and the type check
 unit: install ## Run the unit tier alone (no broker, seconds)
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
+.PHONY: bench
+bench: install ## Run the benchmarks, print the table, write BENCHMARKS.md (QUICK=1: a smoke run)
+	$(BIN)/python -m bench $(if $(QUICK),--quick,)
+
 .PHONY: sdl
 sdl: install ## Re-export the GraphQL SDL to query/graphql/schema.graphql
 	$(BIN)/python -m query.graphql.sdl

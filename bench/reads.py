@@ -1,0 +1,136 @@
+"""Profile and timeline reads over real RocksDB, through the GraphQL schema.
+
+Loads one heavy user (100k events) and 10k users with 100 events each through the
+same folds the agents run (``streams.profiles``) into rocksdict databases, then
+measures ``profile`` and ``timeline(first: 50)`` — first page and a deep page — with
+``schema.execute`` (no HTTP; a loopback request adds ~2-3 ms p50 on these machines).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rocksdict import AccessType, Options, Rdict
+
+from query.graphql import Context, schema
+from schemas import Event, EventType
+from streams.profiles import EventFold, LinkFold
+from streams.store import TableProfileReader
+
+T0 = 1_790_000_000_000
+
+
+class _Table:
+    """The slice of a Faust table TableProfileReader reads: get() and data._dbs."""
+
+    def __init__(self, path: Path) -> None:
+        options = Options(raw_mode=True)
+        options.create_if_missing(True)
+        self.db = Rdict(str(path), options=options, access_type=AccessType.read_write())
+        self.data = type("Store", (), {"_dbs": {0: self.db}})()
+
+    def get(self, key: bytes) -> Any:
+        return self.db.get(key)
+
+
+@dataclass
+class _Tables:
+    event_dedupe: _Table
+    profiles: _Table
+    timeline: _Table
+    identities: _Table
+    profile_members: _Table
+
+
+def _event(user: str, n: int, *, identify: bool = False) -> Event:
+    return Event(
+        type=EventType.IDENTIFY if identify else EventType.TRACK,
+        message_id=f"{user}-{n}",
+        source="bench",
+        user_id=user if identify or n % 2 else None,
+        anonymous_id=f"anon-{user}",
+        event=None if identify else "Product Viewed",
+        timestamp_ms=T0 + n * 1000,
+        received_at_ms=T0 + n * 1000,
+        sent_at_ms=None,
+        original_timestamp_ms=None,
+        properties={} if identify else {"sku": f"SKU-{n % 100}", "price": n % 50 + 0.5},
+        traits={"plan": "pro", "n": n} if identify else {},
+        context={"library": {"name": "bench"}},
+        previous_id=None,
+        group_id=None,
+        integrations={},
+    )
+
+
+def load(tables: _Tables, users: int, per_user: int, heavy: int) -> int:
+    events = EventFold(tables.event_dedupe.db, tables.profiles.db, tables.timeline.db)
+    links = LinkFold(tables.identities.db, tables.profile_members.db)
+    count = 0
+    plan = [("heavy-user", heavy)] + [(f"user-{i}", per_user) for i in range(users)]
+    for user, n_events in plan:
+        for n in range(n_events):
+            event = _event(user, n, identify=(n == 0))
+            key = (event.user_id or event.anonymous_id or "").encode()
+            for link in events.fold(key, event):
+                links.fold(link)
+            count += 1
+    return count
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    samples = sorted(samples)
+    return statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.99))]
+
+
+async def _measure(context: Context, query: str, variables: dict[str, Any], runs: int) -> tuple[float, float]:
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = await schema.execute(query, variable_values=variables, context_value=context)
+        timings.append((time.perf_counter() - started) * 1000)
+        assert result.errors is None, result.errors
+    return _percentiles(timings)
+
+
+PROFILE = "query ($id: String!) { profile(id: $id) { id eventCount traits identities { type value } } }"
+TIMELINE = """query ($id: String!, $after: String) { timeline(id: $id, first: 50, after: $after) {
+  edges { cursor node { messageId type event timestamp properties } } pageInfo { endCursor } } }"""
+
+
+async def run(directory: Path, *, quick: bool) -> list[tuple[str, str]]:
+    users, per_user, heavy = (200, 20, 5_000) if quick else (10_000, 100, 100_000)
+    tables = _Tables(*(_Table(directory / name) for name in _Tables.__dataclass_fields__))
+    started = time.perf_counter()
+    count = load(tables, users, per_user, heavy)
+    load_s = time.perf_counter() - started
+    reader = TableProfileReader(tables)  # type: ignore[arg-type]
+    context = Context(schemas=None, commands=None, changes=None, profiles=reader)  # type: ignore[arg-type]
+
+    # A cursor deep into the heavy user's history: walk there once.
+    after = None
+    for _ in range(20 if quick else 200):
+        page = await schema.execute(TIMELINE, variable_values={"id": "heavy-user", "after": after}, context_value=context)
+        after = page.data["timeline"]["pageInfo"]["endCursor"]  # type: ignore[index]
+
+    runs = 200 if quick else 1000
+    rows = [("load through the folds", f"{count:,} events in {load_s:.1f} s ({count / load_s:,.0f}/s)")]
+    for label, query, variables in (
+        ("profile, typical user", PROFILE, {"id": "user-7"}),
+        (f"profile, heavy user ({heavy:,} events)", PROFILE, {"id": "heavy-user"}),
+        ("timeline(first: 50), typical user", TIMELINE, {"id": "user-7", "after": None}),
+        ("timeline(first: 50), heavy user, first page", TIMELINE, {"id": "heavy-user", "after": None}),
+        ("timeline(first: 50), heavy user, deep page", TIMELINE, {"id": "heavy-user", "after": after}),
+    ):
+        p50, p99 = await _measure(context, query, variables, runs)
+        rows.append((label, f"p50 {p50:.2f} ms, p99 {p99:.2f} ms"))
+    return rows
+
+
+def main(directory: Path, quick: bool) -> list[tuple[str, str]]:
+    return asyncio.run(run(directory, quick=quick))
