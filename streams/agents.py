@@ -30,7 +30,6 @@ logger = logging.getLogger(__name__)
 
 
 ChangeListener = Callable[[SchemaChange], None]
-CommandListener = Callable[[str], None]
 
 # Events folded per step: table writes and changelog messages are made once per key
 # per batch. A step stays short (tens of ms), so reads on the same loop stay fast.
@@ -66,9 +65,7 @@ async def _dead_letter(
     )
 
 
-def install_agents(
-    t: Tracklog, metrics: Metrics, on_change: ChangeListener, on_command: CommandListener
-) -> None:
+def install_agents(t: Tracklog, metrics: Metrics, on_change: ChangeListener) -> None:
     """Register the agents of ``t`` on its Faust app."""
     app = t.app
     guards = IdentityGuards()
@@ -167,5 +164,3 @@ def install_agents(
                 t.schema_changes_topic.send_soon(key=key, value=orjson.dumps(change.to_dict()))
                 metrics.schema_changes.labels(change.change.kind.value).inc()
                 on_change(change)
-            for command_id in commands:
-                on_command(command_id)

@@ -66,7 +66,7 @@ class Tracklog:
             # Our agents do not iterate over buffers they would need drained on stop;
             # waiting for empty buffers is what hangs a stop after an agent crash.
             stream_wait_empty=False,
-            table_standby_replicas=0,
+            table_standby_replicas=settings.standby_replicas,
             broker_commit_every=1000,
             broker_commit_interval=1.0,
             autodiscover=False,
@@ -92,7 +92,16 @@ class Tracklog:
             self.names.identity_links, partitions=1, internal=True, **_RAW
         )
 
-        table: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "partitions": partitions}
+        table: dict[str, Any] = {
+            "key_type": bytes,
+            "value_type": bytes,
+            "partitions": partitions,
+            # Faust applies standby changelog records in buffers of this size, and a
+            # partial buffer waits for more: a quiet partition's standby copy would stay
+            # stale. One at a time keeps every node's copy current (lagging by the
+            # changelog's latency only).
+            "standby_buffer_size": 1,
+        }
         # Per (schema key, column path): the column's state and history.
         self.columns = app.Table("schema-columns", **table)
         # Per schema key: version, counts, the list of column paths.

@@ -43,34 +43,36 @@ def decode_command(value: bytes) -> dict[str, Any]:
 
 
 class LoggedSchemaCommands:
-    """``query.store.SchemaCommands`` through the command topic."""
+    """``query.store.SchemaCommands`` through the command topic.
 
-    def __init__(self, tracklog: Tracklog, reader: SchemaReader, *, timeout: float = 15.0) -> None:
+    After logging a command it waits until this node's copy of the table shows it:
+    the fold applies it on whichever node owns the schema's partition, and the change
+    reaches the other nodes' standby copies through the changelog.
+    """
+
+    def __init__(
+        self, tracklog: Tracklog, reader: SchemaReader, *, timeout: float = 15.0
+    ) -> None:
         self._t = tracklog
         self._reader = reader
         self._timeout = timeout
-        self._pending: dict[str, asyncio.Future[None]] = {}
-
-    def applied(self, command_id: str) -> None:
-        """Called by the fold agent once it applied the command."""
-        waiter = self._pending.get(command_id)
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
 
     async def set_policy(self, key: SchemaKey, path: str, policy: Policy) -> ColumnState:
         if path not in self._reader.get_columns(key):
             raise UnknownColumnError(key, path)
         command_id = str(uuid.uuid4())
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending[command_id] = waiter
         try:
             sent = await self._t.schema_commands_topic.send(
                 key=key.encode(), value=encode_policy_command(command_id, path, policy)
             )
             await asyncio.wait_for(asyncio.shield(sent), self._timeout)
-            await asyncio.wait_for(waiter, self._timeout)
+            return await asyncio.wait_for(self._applied(key, path, policy), self._timeout)
         except TimeoutError:
             raise CommandTimeoutError(f"set_policy {policy.value} on {path}", self._timeout) from None
-        finally:
-            self._pending.pop(command_id, None)
-        return self._reader.get_columns(key)[path]
+
+    async def _applied(self, key: SchemaKey, path: str, policy: Policy) -> ColumnState:
+        while True:
+            column = self._reader.get_columns(key).get(path)
+            if column is not None and column.policy is policy:
+                return column
+            await asyncio.sleep(0.02)

@@ -139,7 +139,7 @@ class Node:
         self.commands = LoggedSchemaCommands(self.tracklog, reader)
         self.feed = KafkaChangeFeed(settings.bootstrap_servers, self.tracklog.names.schema_changes)
         self.metrics = Metrics()
-        install_agents(self.tracklog, self.metrics, self._on_change, self.commands.applied)
+        install_agents(self.tracklog, self.metrics, self._on_change)
         self.producer = EventProducer(
             settings.bootstrap_servers,
             self.tracklog.names.events,

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     dev: bool = False
     topic_prefix: str = "tracklog"
     partitions: int = 4
+    # Standby copies of every table partition this node does not own. With N nodes,
+    # N - 1 gives every node a full (slightly lagging) copy, so any node answers any read.
+    standby_replicas: int = 0
     # How long an ingestion request waits for the broker's acknowledgement before 503.
     produce_timeout: float = 10.0
     # How long the CLI waits for a node to stop before it stops it for good.
