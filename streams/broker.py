@@ -37,6 +37,18 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+def new_cluster_id() -> str:
+    """A Kafka cluster id (base64url of 16 random bytes), as ``kafka-storage random-uuid``.
+
+    Like Kafka's own ``Uuid.randomUuid``, never one that starts with "-": the storage
+    tool's argument parser would take it for an option (1 start in 64 failed here).
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 def _die_with_parent() -> None:
     # Runs in the child between fork and exec: if our process dies, even by SIGKILL,
     # the kernel sends the broker SIGTERM, so no orphan broker outlives us.
@@ -220,8 +232,7 @@ class EmbeddedBroker:
             return
         cluster_id_file = self.data_dir / "cluster.id"
         if not cluster_id_file.exists():
-            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
-            cluster_id_file.write_text(cluster_id)
+            cluster_id_file.write_text(new_cluster_id())
         cluster_id = cluster_id_file.read_text().strip()
         result = subprocess.run(
             [

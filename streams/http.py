@@ -7,6 +7,7 @@ reveals nothing but its kind.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -15,10 +16,13 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+import strawberry
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
-from query.graphql import Context, schema
+from query.graphql import Context
+from query.graphql import schema as default_schema
 from schemas import InvalidEventError, PayloadTooLargeError
 from streams.errors import BrokerUnavailableError, UnauthorizedError
 from streams.ingest import Ingest
@@ -29,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 
 class _GraphQL(GraphQL[Context, None]):
-    def __init__(self, context: Context, *, graphiql: bool) -> None:
+    def __init__(self, schema: strawberry.Schema, context: Context, *, graphiql: bool) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if graphiql else None,
@@ -88,6 +92,40 @@ def _error_handlers(metrics: Metrics) -> dict[Any, ErrorHandler]:
     }
 
 
+class _Bounded:
+    """An ASGI app answering 503 when a request takes longer than ``timeout`` seconds.
+
+    Resolvers that read tables are synchronous and short; this bounds everything
+    between them (and a client that sends its body slowly). A class, not a function:
+    Starlette would take a function for a request -> response endpoint.
+    """
+
+    def __init__(self, app: ASGIApp, timeout: float) -> None:
+        self._app = app
+        self._timeout = timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            async with asyncio.timeout(self._timeout):
+                await self._app(scope, receive, tracking_send)
+        except TimeoutError:
+            if started:
+                raise
+            response = JSONResponse(
+                {"errors": [{"message": f"the request took longer than {self._timeout:g} s"}]},
+                status_code=503,
+                headers={"Retry-After": "1"},
+            )
+            await response(scope, receive, send)
+
+
 def build_http_app(
     *,
     ingest: Ingest,
@@ -95,18 +133,20 @@ def build_http_app(
     metrics: Metrics,
     ready: Callable[[], bool],
     graphiql: bool,
+    schema: strawberry.Schema | None = None,
+    timeout: float = 10.0,
 ) -> Starlette:
     async def health(request: Request) -> Response:
         if ready():
             return JSONResponse({"status": "ok"})
         return JSONResponse({"status": "starting"}, status_code=503)
 
-    graphql = _GraphQL(context, graphiql=graphiql)
+    graphql = _GraphQL(schema or default_schema, context, graphiql=graphiql)
     routes = [
         ingest.mount,
         Route("/health", health, methods=["GET"]),
         Route("/metrics", metrics.endpoint, methods=["GET"]),
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/graphql", _Bounded(graphql, timeout), methods=["GET", "POST"]),
     ]
     routes.append(WebSocketRoute("/graphql", graphql))
     return Starlette(

@@ -20,6 +20,7 @@ import uvicorn
 from mode import Service
 
 from query.graphql import Context
+from query.graphql.schema import Limits, build_schema
 from registry import SchemaChange
 from streams.agents import install_agents
 from streams.app import Tracklog
@@ -161,7 +162,16 @@ class Node:
             ),
             metrics=self.metrics,
             ready=lambda: self.ready,
-            graphiql=True,
+            graphiql=settings.graphiql_enabled,
+            schema=build_schema(
+                Limits(
+                    max_depth=settings.graphql_max_depth,
+                    max_aliases=settings.graphql_max_aliases,
+                    max_tokens=settings.graphql_max_tokens,
+                    introspection=settings.introspection_enabled,
+                )
+            ),
+            timeout=settings.graphql_timeout,
         )
 
     def _on_change(self, change: SchemaChange) -> None:

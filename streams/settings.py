@@ -41,6 +41,14 @@ class Settings(BaseSettings):
     kafka_libs: Path = REPO_ROOT / "broker" / "lib"
     kafka_heap: str = "512m"
     messageid_ttl_days: float = 7.0
+    # GraphQL limits per operation; a query past one is refused with an error.
+    graphql_max_depth: int = 12
+    graphql_max_aliases: int = 30
+    graphql_max_tokens: int = 2000
+    graphql_timeout: float = 10.0
+    # On in dev, off otherwise, unless set.
+    graphql_introspection: bool | None = None
+    graphiql: bool | None = None
 
     @field_validator("write_keys")
     @classmethod
@@ -51,6 +59,14 @@ class Settings(BaseSettings):
     def source_for_key(self, key: str) -> str | None:
         """The source a write key names, or None when the key is not configured."""
         return _parse_write_keys(self.write_keys.get_secret_value()).get(key)
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.dev if self.graphql_introspection is None else self.graphql_introspection
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.dev if self.graphiql is None else self.graphiql
 
     @property
     def bootstrap_servers(self) -> str:

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
@@ -47,10 +54,29 @@ class _Schema(strawberry.Schema):
                 logger.error("unexpected error in GraphQL resolver", exc_info=error.original_error)
 
 
-schema = _Schema(
-    query=Query,
-    mutation=Mutation,
-    subscription=Subscription,
-    # A factory: the extension keeps per-operation state, so each operation gets its own.
-    extensions=[partial(MaskErrors, should_mask_error=is_unexpected)],
-)
+@dataclass(frozen=True)
+class Limits:
+    """What one GraphQL operation may ask for; past a limit it is refused with an error."""
+
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 2000
+    introspection: bool = True
+
+
+def build_schema(limits: Limits | None = None) -> strawberry.Schema:
+    """The schema a node serves: unexpected errors masked, and ``limits`` enforced."""
+    # Factories: an extension keeps per-operation state, so each operation gets its own.
+    extensions: list[Any] = [partial(MaskErrors, should_mask_error=is_unexpected)]
+    if limits is not None:
+        extensions += [
+            partial(QueryDepthLimiter, max_depth=limits.max_depth),
+            partial(MaxAliasesLimiter, max_alias_count=limits.max_aliases),
+            partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
+        ]
+        if not limits.introspection:
+            extensions.append(DisableIntrospection)
+    return _Schema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions)
+
+
+schema = build_schema()

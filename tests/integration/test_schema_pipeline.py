@@ -157,3 +157,15 @@ def test_sources_are_named_by_write_key(start_node: StartNode) -> None:
     assert node.post("/v1/batch", {"batch": [event]}, key="ios-key").status_code == 200
     _schema(node, "Opened App", count=1, source="ios")
     assert node.graphql(SCHEMA, source="web", type="TRACK", event="Opened App")["eventSchema"] is None
+
+
+def test_outside_dev_introspection_and_graphiql_are_off(start_node: StartNode) -> None:
+    node = start_node()
+    introspection = httpx.post(f"{node.url}/graphql", json={"query": "{ __schema { queryType { name } } }"})
+    assert "introspection has been disabled" in introspection.json()["errors"][0]["message"], introspection.text
+    page = httpx.get(f"{node.url}/graphql", headers={"accept": "text/html"})
+    assert "graphiql" not in page.text.lower()
+
+    on = start_node("introspective", TRACKLOG_GRAPHQL_INTROSPECTION="true", TRACKLOG_GRAPHIQL="true")
+    assert on.graphql("{ __schema { queryType { name } } }")["__schema"]["queryType"]["name"] == "Query"
+    assert "graphiql" in httpx.get(f"{on.url}/graphql", headers={"accept": "text/html"}).text.lower()
