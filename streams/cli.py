@@ -63,6 +63,10 @@ def _broker_for(settings: Settings) -> Iterator[Settings]:
 
 def cmd_dev(settings: Settings) -> int:
     """The embedded default: a broker of our own (unless TRACKLOG_BROKER), then one node."""
+    if settings.http_host not in ("127.0.0.1", "localhost", "::1"):
+        # Dev mode accepts any write key and needs no API token: loopback only.
+        logger.warning("dev mode serves on loopback only; ignoring TRACKLOG_HTTP_HOST=%s", settings.http_host)
+        settings = settings.model_copy(update={"http_host": "127.0.0.1"})
     with _broker_for(settings.model_copy(update={"dev": True})) as settings:
         return _run_dev(settings)
 

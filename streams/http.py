@@ -8,7 +8,9 @@ reveals nothing but its kind.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
+from dataclasses import replace
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,7 +21,9 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import strawberry
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 
 from query.graphql import Context
 from query.graphql import schema as default_schema
@@ -33,16 +37,74 @@ logger = logging.getLogger(__name__)
 
 
 class _GraphQL(GraphQL[Context, None]):
-    def __init__(self, schema: strawberry.Schema, context: Context, *, graphiql: bool) -> None:
+    def __init__(
+        self, schema: strawberry.Schema, context: Context, *, graphiql: bool, tokens: Tokens
+    ) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if graphiql else None,
             subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL],
         )
         self._context = context
+        self._tokens = tokens
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        return self._context
+        return replace(self._context, authorization=request.headers.get("authorization"))
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        # Browsers cannot set headers on a WebSocket: the token may come in the
+        # connection_init payload instead, as most GraphQL clients send it.
+        params = context.connection_params or {}
+        given = context.authorization or params.get("Authorization") or params.get("authorization")
+        refusal = self._tokens.refusal(given if isinstance(given, str) else None)
+        if refusal is not None:
+            raise ConnectionRejectionError({"reason": refusal})
+        return UNSET
+
+
+class Tokens:
+    """The bearer tokens GraphQL requires; ``None`` means none is required (dev)."""
+
+    def __init__(self, tokens: frozenset[str] | None) -> None:
+        self._tokens = tokens
+
+    def refusal(self, authorization: str | None) -> str | None:
+        """Why ``authorization`` is refused, or None when it is accepted."""
+        if self._tokens is None:
+            return None
+        if not self._tokens:
+            return "no API token is configured: set TRACKLOG_API_TOKENS"
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return "missing bearer token: send Authorization: Bearer <token>"
+        given = token.strip().encode()
+        # Compare with every token, in constant time, so timing tells nothing.
+        if not any([hmac.compare_digest(given, known.encode()) for known in self._tokens]):
+            return "unknown bearer token"
+        return None
+
+
+class _Authorized:
+    """An ASGI app that refuses HTTP requests without a valid bearer token (401)."""
+
+    def __init__(self, app: ASGIApp, tokens: Tokens) -> None:
+        self._app = app
+        self._tokens = tokens
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = dict(scope.get("headers") or [])
+            authorization = headers.get(b"authorization", b"").decode("latin-1") or None
+            refusal = self._tokens.refusal(authorization)
+            if refusal is not None:
+                response = JSONResponse(
+                    {"errors": [{"message": refusal}]},
+                    status_code=401,
+                    headers={"WWW-Authenticate": 'Bearer realm="tracklog"'},
+                )
+                await response(scope, receive, send)
+                return
+        await self._app(scope, receive, send)
 
 
 ErrorHandler = Callable[[Request, Exception], Awaitable[Response]]
@@ -135,18 +197,25 @@ def build_http_app(
     graphiql: bool,
     schema: strawberry.Schema | None = None,
     timeout: float = 10.0,
+    tokens: frozenset[str] | None = None,
 ) -> Starlette:
+    """The node's app; ``tokens`` are the GraphQL bearer tokens (None: none required)."""
     async def health(request: Request) -> Response:
         if ready():
             return JSONResponse({"status": "ok"})
         return JSONResponse({"status": "starting"}, status_code=503)
 
-    graphql = _GraphQL(schema or default_schema, context, graphiql=graphiql)
+    required = Tokens(tokens)
+    graphql = _GraphQL(schema or default_schema, context, graphiql=graphiql, tokens=required)
     routes = [
         ingest.mount,
         Route("/health", health, methods=["GET"]),
         Route("/metrics", metrics.endpoint, methods=["GET"]),
-        Route("/graphql", _Bounded(graphql, timeout), methods=["GET", "POST"]),
+        Route(
+            "/graphql",
+            _Authorized(_Bounded(graphql, timeout), required),
+            methods=["GET", "POST"],
+        ),
     ]
     routes.append(WebSocketRoute("/graphql", graphql))
     return Starlette(

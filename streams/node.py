@@ -172,6 +172,7 @@ class Node:
                 )
             ),
             timeout=settings.graphql_timeout,
+            tokens=settings.graphql_tokens,
         )
 
     def _on_change(self, change: SchemaChange) -> None:

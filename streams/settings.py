@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     kafka_libs: Path = REPO_ROOT / "broker" / "lib"
     kafka_heap: str = "512m"
     messageid_ttl_days: float = 7.0
+    # ``token1,token2``: bearer tokens GraphQL requires outside dev mode.
+    api_tokens: SecretStr = SecretStr("")
     # GraphQL limits per operation; a query past one is refused with an error.
     graphql_max_depth: int = 12
     graphql_max_aliases: int = 30
@@ -59,6 +61,14 @@ class Settings(BaseSettings):
     def source_for_key(self, key: str) -> str | None:
         """The source a write key names, or None when the key is not configured."""
         return _parse_write_keys(self.write_keys.get_secret_value()).get(key)
+
+    @property
+    def graphql_tokens(self) -> frozenset[str] | None:
+        """The tokens GraphQL requires: None in dev (open on loopback)."""
+        if self.dev:
+            return None
+        raw = self.api_tokens.get_secret_value()
+        return frozenset(token.strip() for token in raw.split(",") if token.strip())
 
     @property
     def introspection_enabled(self) -> bool:

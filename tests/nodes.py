@@ -81,9 +81,18 @@ class NodeProcess:
                 raise AssertionError(f"tracklog {self.command} did not stop:\n{self.log_tail()}")
         return self.process.returncode
 
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        """The bearer token GraphQL requires of this node (none in dev)."""
+        token = self.env.get("TRACKLOG_API_TOKENS", "").split(",")[0]
+        return {"authorization": f"Bearer {token}"} if token else {}
+
     def graphql(self, query: str, **variables: Any) -> dict[str, Any]:
         response = httpx.post(
-            f"{self.url}/graphql", json={"query": query, "variables": variables}, timeout=10
+            f"{self.url}/graphql",
+            json={"query": query, "variables": variables},
+            headers=self.auth_headers,
+            timeout=10,
         )
         body: dict[str, Any] = response.json()
         assert "errors" not in body, body

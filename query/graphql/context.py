@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from query.store import ChangeFeed, ProfileReader, SchemaCommands, SchemaReader
 
@@ -13,3 +13,6 @@ class Context:
     commands: SchemaCommands
     changes: ChangeFeed
     profiles: ProfileReader
+    # Per request: the Authorization header, and a WebSocket's connection_init payload.
+    authorization: str | None = None
+    connection_params: dict[str, object] | None = field(default=None)

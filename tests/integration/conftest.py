@@ -38,6 +38,7 @@ def start_node(kafka: EmbeddedBroker, tmp_path: Path) -> Iterator[StartNode]:
                 "TRACKLOG_TOPIC_PREFIX": prefix,
                 "TRACKLOG_PARTITIONS": "2",
                 "TRACKLOG_WRITE_KEYS": "test-key=web,ios-key=ios",
+                "TRACKLOG_API_TOKENS": "test-token,second-token",
                 "TRACKLOG_LOG_LEVEL": "info",
                 **env,
             },

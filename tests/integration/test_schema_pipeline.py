@@ -161,11 +161,16 @@ def test_sources_are_named_by_write_key(start_node: StartNode) -> None:
 
 def test_outside_dev_introspection_and_graphiql_are_off(start_node: StartNode) -> None:
     node = start_node()
-    introspection = httpx.post(f"{node.url}/graphql", json={"query": "{ __schema { queryType { name } } }"})
+    introspection = httpx.post(
+        f"{node.url}/graphql",
+        json={"query": "{ __schema { queryType { name } } }"},
+        headers=node.auth_headers,
+    )
     assert "introspection has been disabled" in introspection.json()["errors"][0]["message"], introspection.text
-    page = httpx.get(f"{node.url}/graphql", headers={"accept": "text/html"})
+    page = httpx.get(f"{node.url}/graphql", headers={"accept": "text/html", **node.auth_headers})
     assert "graphiql" not in page.text.lower()
 
     on = start_node("introspective", TRACKLOG_GRAPHQL_INTROSPECTION="true", TRACKLOG_GRAPHIQL="true")
     assert on.graphql("{ __schema { queryType { name } } }")["__schema"]["queryType"]["name"] == "Query"
-    assert "graphiql" in httpx.get(f"{on.url}/graphql", headers={"accept": "text/html"}).text.lower()
+    graphiql = httpx.get(f"{on.url}/graphql", headers={"accept": "text/html", **on.auth_headers})
+    assert "graphiql" in graphiql.text.lower()

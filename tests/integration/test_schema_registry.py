@@ -7,6 +7,7 @@ import subprocess
 from typing import Any
 
 import orjson
+import pytest
 from websockets.asyncio.client import connect
 
 from streams.broker import EmbeddedBroker
@@ -61,12 +62,14 @@ def _column(node: NodeProcess, event: str, path: str, *, events: int) -> dict[st
 class Subscriber:
     """A graphql-transport-ws client of /graphql."""
 
-    def __init__(self, node: NodeProcess) -> None:
+    def __init__(self, node: NodeProcess, token: str = "test-token") -> None:
         self.url = node.url.replace("http://", "ws://") + "/graphql"
+        self.token = token
 
     async def __aenter__(self) -> Subscriber:
         self.ws = await connect(self.url, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
-        await self.ws.send(orjson.dumps({"type": "connection_init"}).decode())
+        init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {self.token}"}}
+        await self.ws.send(orjson.dumps(init).decode())
         assert orjson.loads(await self.ws.recv())["type"] == "connection_ack"
         await self.ws.send(
             orjson.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}}).decode()
@@ -211,3 +214,29 @@ def test_rebuild_check_fails_when_the_live_state_differs(
     checked = _tracklog(node, "rebuild", "--check")
     assert checked.returncode == 1
     assert "(DIFFERENT)" in checked.stderr
+
+
+async def test_a_subscriber_without_a_valid_token_is_refused(start_node: StartNode) -> None:
+    from websockets.exceptions import ConnectionClosed
+
+    node = start_node()
+    with pytest.raises(ConnectionClosed) as closed:
+        async with Subscriber(node, token="wrong"):
+            pass
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+
+
+def test_graphql_over_http_needs_a_known_bearer_token(start_node: StartNode) -> None:
+    import httpx
+
+    node = start_node()
+    query = {"query": "{ sources { name } }"}
+    missing = httpx.post(f"{node.url}/graphql", json=query)
+    wrong = httpx.post(f"{node.url}/graphql", json=query, headers={"authorization": "Bearer nope"})
+    second = httpx.post(f"{node.url}/graphql", json=query, headers={"authorization": "Bearer second-token"})
+    assert (missing.status_code, wrong.status_code, second.status_code) == (401, 401, 200)
+    assert "missing bearer token" in missing.json()["errors"][0]["message"]
+    assert wrong.headers["www-authenticate"].startswith("Bearer")
+    # Secrets never reach the log, even when a request gets them wrong.
+    log = node.log_path.read_text()
+    assert "test-token" not in log and "second-token" not in log and "test-key" not in log
