@@ -14,10 +14,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from schemas.errors import TracklogError
 from streams.settings import Settings
+
+if TYPE_CHECKING:
+    from streams.broker import EmbeddedBroker
 
 logger = logging.getLogger("tracklog")
 
@@ -41,17 +44,21 @@ def _run_node(settings: Settings) -> int:
     return 0
 
 
+def _embedded_broker(settings: Settings) -> EmbeddedBroker:
+    from streams.broker import EmbeddedBroker
+
+    return EmbeddedBroker(
+        Path(settings.data_dir) / "kafka", settings.kafka_libs, heap=settings.kafka_heap
+    )
+
+
 @contextlib.contextmanager
 def _broker_for(settings: Settings) -> Iterator[Settings]:
     """The settings with a broker: TRACKLOG_BROKER's, or the embedded one of the data dir."""
     if settings.broker:
         yield settings
         return
-    from streams.broker import EmbeddedBroker
-
-    broker = EmbeddedBroker(
-        Path(settings.data_dir) / "kafka", settings.kafka_libs, heap=settings.kafka_heap
-    )
+    broker = _embedded_broker(settings)
     bootstrap = broker.start()
     logger.info("embedded Kafka on %s, log in %s", bootstrap, broker.data_dir)
     try:
@@ -93,11 +100,7 @@ def cmd_node(settings: Settings) -> int:
 
 def cmd_broker(settings: Settings) -> int:
     """The embedded Kafka alone, until Ctrl-C (for several nodes against one broker)."""
-    from streams.broker import EmbeddedBroker
-
-    broker = EmbeddedBroker(
-        Path(settings.data_dir) / "kafka", settings.kafka_libs, heap=settings.kafka_heap
-    )
+    broker = _embedded_broker(settings)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

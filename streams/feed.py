@@ -12,9 +12,10 @@ import logging
 from collections.abc import AsyncIterator
 
 import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
 from registry import RegistryError, SchemaChange
+from streams.topics import assign_all
 
 logger = logging.getLogger(__name__)
 
@@ -38,13 +39,9 @@ class KafkaChangeFeed:
             fetch_max_wait_ms=100,
         )
         await consumer.start()
-        partitions = consumer.partitions_for_topic(self._topic)
-        if not partitions:
-            await consumer._client.force_metadata_update()
-            partitions = consumer.partitions_for_topic(self._topic) or set()
-        tps = [TopicPartition(self._topic, p) for p in sorted(partitions)]
-        consumer.assign(tps)
-        await consumer.seek_to_end(*tps)
+        tps = await assign_all(consumer, self._topic)
+        if tps:
+            await consumer.seek_to_end(*tps)
         self._consumer = consumer
         self._task = asyncio.create_task(self._run(consumer), name="schema-change-feed")
 

@@ -29,7 +29,7 @@ from registry.column import from_dict as column_from_dict
 from registry.column import to_dict as column_to_dict
 from schemas import decode_event
 from streams.commands import decode_command
-from streams.store import column_key, dedupe_key
+from streams.keys import column_key, dedupe_key
 
 logger = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from query.domain import (
     timeline_key,
 )
 from schemas import Event
-from streams.store import dedupe_key
+from streams.keys import dedupe_key
 
 Table = MutableMapping[bytes, bytes]
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from query.domain import DomainError, IdentityGuards
 from registry import RegistryError
@@ -32,6 +32,7 @@ from streams.app import Tracklog
 from streams.commands import COMMAND, KIND_HEADER
 from streams.fold import ORIGIN_OFFSET, ORIGIN_PARTITION, SchemaFold, header
 from streams.profiles import EventFold, LinkFold
+from streams.topics import assign_all
 
 logger = logging.getLogger(__name__)
 
@@ -73,14 +74,9 @@ async def _read_all(
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
     await consumer.start()
     try:
-        partitions = consumer.partitions_for_topic(topic)
-        if not partitions:
-            await consumer._client.force_metadata_update()
-            partitions = consumer.partitions_for_topic(topic) or set()
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        tps = await assign_all(consumer, topic)
         if not tps:
             return 0
-        consumer.assign(tps)
         ends = await consumer.end_offsets(tps)
         starts = await consumer.beginning_offsets(tps)
         total = sum(ends[tp] - starts[tp] for tp in tps)

@@ -5,15 +5,12 @@ scans; the read side needs them (every column of a schema, every schema of a sou
 so this module scans the partition databases directly, read-only. Nothing else
 touches ``Store._dbs``.
 
-Composite keys are length-prefixed (``len(schema key) | schema key | rest``) so that a
-schema's prefix can never be a prefix of another schema's keys, whatever bytes event
-names hold.
+Composite keys are built in ``streams.keys``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import struct
 from collections.abc import Iterator, MutableMapping
 from typing import Any
 
@@ -32,21 +29,8 @@ from query.domain import (
 from registry import ColumnState, SchemaKey, SchemaState, prefix_for_source
 from registry.column import from_dict as column_from_dict
 from streams.app import Tracklog
-
-_LEN = struct.Struct(">H")
-
-
-def _scoped(schema_key: bytes) -> bytes:
-    return _LEN.pack(len(schema_key)) + schema_key
-
-
-def column_key(schema_key: bytes, path: str) -> bytes:
-    return _scoped(schema_key) + path.encode()
-
-
-def dedupe_key(schema_key: bytes, message_id: str) -> bytes:
-    return _scoped(schema_key) + message_id.encode()
-
+from streams.keys import scoped
+from streams.profiles import GraphTables
 
 def _scan(table: Any, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
     """Every (key, value) of ``table`` whose key starts with ``prefix``, all partitions."""
@@ -80,7 +64,7 @@ class TableSchemaReader:
         return found
 
     def get_columns(self, key: SchemaKey) -> dict[str, ColumnState]:
-        prefix = _scoped(key.encode())
+        prefix = scoped(key.encode())
         columns = {
             raw_key[len(prefix) :].decode(): column_from_dict(orjson.loads(value))
             for raw_key, value in _scan(self._t.columns, prefix)
@@ -195,14 +179,13 @@ class TableProfileReader:
 
     def __init__(self, tracklog: Tracklog) -> None:
         self._t = tracklog
+        self._graph = GraphTables(tracklog.identities, tracklog.profile_members)
 
     def profile_of(self, identifier: Identifier) -> str | None:
-        raw = self._t.identities.get(encode_identifier(identifier))
-        return raw.decode() if raw is not None else None
+        return self._graph.profile_of(identifier)
 
     def identities(self, profile_id: str) -> ProfileIdentities | None:
-        raw = self._t.profile_members.get(profile_id.encode())
-        return ProfileIdentities.from_dict(orjson.loads(raw)) if raw is not None else None
+        return self._graph.identities(profile_id)
 
     def profile_state(self, identifier: Identifier) -> ProfileState | None:
         raw = self._t.profiles.get(encode_identifier(identifier))

@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Iterable
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 
@@ -86,3 +87,16 @@ async def _all_led(admin: AIOKafkaAdminClient, names: list[str]) -> bool:
         and all(p["leader"] >= 0 for p in topic["partitions"])
         for topic in described
     )
+
+
+async def assign_all(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
+    """Assign every partition of ``topic`` to a started, group-less consumer."""
+    partitions = consumer.partitions_for_topic(topic)
+    if not partitions:
+        # A consumer knows only the topics it has been told of; ask the broker once.
+        await consumer._client.force_metadata_update()
+        partitions = consumer.partitions_for_topic(topic) or set()
+    tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+    if tps:
+        consumer.assign(tps)
+    return tps
