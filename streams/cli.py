@@ -171,9 +171,10 @@ def cmd_import(settings: Settings, files: list[Path], source: str, batch: int) -
         TimeRemainingColumn,
     )
 
-    from streams.app import TopicNames
+    from streams.app import Tracklog
     from streams.importer import ImportReport, import_file
     from streams.producer import EventProducer
+    from streams.topics import ensure_topics
 
     if not settings.broker:
         from streams.broker import EmbeddedBroker
@@ -188,9 +189,12 @@ def cmd_import(settings: Settings, files: list[Path], source: str, batch: int) -
     report = ImportReport()
 
     async def run(bar: Progress) -> None:
+        # On a broker no node has run against yet, create the topics as a node would.
+        tracklog = Tracklog(settings)
+        await ensure_topics(settings.bootstrap_servers, tracklog.topics_to_create)
         producer = EventProducer(
             settings.bootstrap_servers,
-            TopicNames.for_prefix(settings.topic_prefix).events,
+            tracklog.names.events,
             timeout=max(settings.produce_timeout, 30.0),
         )
         await producer.start()

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import orjson
 
+from streams.broker import EmbeddedBroker
 from tests.integration.conftest import StartNode
-from tests.nodes import TRACKLOG
+from tests.nodes import TRACKLOG, fresh_prefix
+from tests.topics import read_records
 from tests.waiting import wait_until
 
 
@@ -49,3 +51,19 @@ def test_import_backfills_through_the_log_and_names_bad_lines(
         return sources == [{"name": "backfill", "eventCount": 501}]
 
     wait_until(counted, timeout=60, what="every imported event to be folded")
+
+
+async def test_import_onto_a_broker_no_node_has_used_creates_the_topics(
+    kafka: EmbeddedBroker, tmp_path: Path
+) -> None:
+    generated = tmp_path / "load.jsonl"
+    assert _run("generate", str(generated), "--users", "5", "--events", "40", env={}).returncode == 0
+    prefix = fresh_prefix()
+    env = {"TRACKLOG_BROKER": kafka.url, "TRACKLOG_TOPIC_PREFIX": prefix, "TRACKLOG_PARTITIONS": "3"}
+
+    result = _run("import", str(generated), env=env)
+
+    assert result.returncode == 0, result.stderr
+    records = await read_records(kafka.bootstrap, f"{prefix}.events", 40)
+    assert len(records) == 40
+    assert {record.partition for record in records} <= {0, 1, 2}
