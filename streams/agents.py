@@ -24,7 +24,7 @@ from streams.commands import COMMAND, KIND_HEADER
 from streams.metrics import Metrics
 from streams.fold import ORIGIN_OFFSET, ORIGIN_PARTITION, SchemaFold, header
 from streams.profiles import EventFold, LinkFold
-from streams.store import PartitionBuffers
+from streams.store import KeptFolds, PartitionBuffers
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +35,10 @@ ChangeListener = Callable[[SchemaChange], None]
 # per batch. A step stays short (tens of ms), so reads on the same loop stay fast.
 BATCH = 500
 BATCH_WAIT = 0.05
+# Rows each fold keeps decoded between steps: every column of every schema is the
+# working set of fold-schemas; recent users that of route-events.
+KEEP_SCHEMA_ROWS = 50_000
+KEEP_PROFILES = 20_000
 
 
 async def _dead_letter(
@@ -72,37 +76,50 @@ def install_agents(t: Tracklog, metrics: Metrics, on_change: ChangeListener) -> 
     # The transport producer: one aiokafka send per record, without a Faust future each
     # (Faust flushes it before every offset commit).
     producer = app.producer
+    event_folds = KeptFolds(
+        lambda buffers, partition: EventFold(
+            *buffers.of(partition, t.event_dedupe, t.profiles, t.timeline), keep=KEEP_PROFILES
+        )
+    )
+    schema_folds = KeptFolds(
+        lambda buffers, partition: SchemaFold(
+            *buffers.of(partition, t.columns, t.schemas, t.schema_dedupe), keep=KEEP_SCHEMA_ROWS
+        )
+    )
+
+    @app.on_partitions_revoked.connect  # type: ignore[misc]
+    async def forget_kept_rows(app: Any, revoked: Any, **kwargs: Any) -> None:
+        event_folds.forget()
+        schema_folds.forget()
 
     @app.agent(t.events_topic, name="route-events")  # type: ignore[misc]
     async def route_events(stream: Any) -> None:
         """Fold each event into its user's timeline and profile; re-key it by schema."""
         async for events in stream.take_events(BATCH, within=BATCH_WAIT):
-            buffers = PartitionBuffers()
-            for event in events:
-                message = event.message
-                fold = EventFold(
-                    *buffers.of(message.partition, t.event_dedupe, t.profiles, t.timeline)
-                )
-                try:
-                    decoded = decode_event(event.value)
-                except SchemaError as exc:
-                    await _dead_letter(t, metrics, "route-events", message, str(exc))
-                    continue
-                for link in fold.fold(event.key or b"", decoded):
-                    await producer.send(t.names.identity_links, b"links", link, None, None, None)
-                key = SchemaKey(decoded.source, decoded.type.value, decoded.schema_event_name)
-                await producer.send(
-                    t.names.schema_input,
-                    key.encode(),
-                    event.value,
-                    None,
-                    None,
-                    [
-                        (ORIGIN_PARTITION, str(message.partition).encode()),
-                        (ORIGIN_OFFSET, str(message.offset).encode()),
-                    ],
-                )
-            await buffers.flush(producer)
+            with event_folds.step():
+                for event in events:
+                    message = event.message
+                    fold = event_folds.of(message.partition)
+                    try:
+                        decoded = decode_event(event.value)
+                    except SchemaError as exc:
+                        await _dead_letter(t, metrics, "route-events", message, str(exc))
+                        continue
+                    for link in fold.fold(event.key or b"", decoded):
+                        await producer.send(t.names.identity_links, b"links", link, None, None, None)
+                    key = SchemaKey(decoded.source, decoded.type.value, decoded.schema_event_name)
+                    await producer.send(
+                        t.names.schema_input,
+                        key.encode(),
+                        event.value,
+                        None,
+                        None,
+                        [
+                            (ORIGIN_PARTITION, str(message.partition).encode()),
+                            (ORIGIN_OFFSET, str(message.offset).encode()),
+                        ],
+                    )
+                await event_folds.flush(producer)
             metrics.processed.labels("route-events").inc(len(events))
 
     @app.agent(t.identity_links_topic, name="fold-identities")  # type: ignore[misc]
@@ -136,29 +153,27 @@ def install_agents(t: Tracklog, metrics: Metrics, on_change: ChangeListener) -> 
     @app.agent(t.schema_input_topic, name="fold-schemas")  # type: ignore[misc]
     async def fold_schemas(stream: Any) -> None:
         async for events in stream.take_events(BATCH, within=BATCH_WAIT):
-            buffers = PartitionBuffers()
             commands: list[str] = []
             changes: list[tuple[bytes, SchemaChange]] = []
-            for event in events:
-                message = event.message
-                fold = SchemaFold(
-                    *buffers.of(message.partition, t.columns, t.schemas, t.schema_dedupe)
-                )
-                try:
-                    if header(message, KIND_HEADER) == COMMAND:
-                        commands.append(fold.apply_command(event.key, event.value))
+            with schema_folds.step():
+                for event in events:
+                    message = event.message
+                    fold = schema_folds.of(message.partition)
+                    try:
+                        if header(message, KIND_HEADER) == COMMAND:
+                            commands.append(fold.apply_command(event.key, event.value))
+                            continue
+                        folded = fold.fold(
+                            event.key,
+                            event.value,
+                            partition=int(header(message, ORIGIN_PARTITION) or message.partition),
+                            offset=int(header(message, ORIGIN_OFFSET) or message.offset),
+                        )
+                    except (SchemaError, RegistryError, ValueError) as exc:
+                        await _dead_letter(t, metrics, "fold-schemas", message, str(exc))
                         continue
-                    folded = fold.fold(
-                        event.key,
-                        event.value,
-                        partition=int(header(message, ORIGIN_PARTITION) or message.partition),
-                        offset=int(header(message, ORIGIN_OFFSET) or message.offset),
-                    )
-                except (SchemaError, RegistryError, ValueError) as exc:
-                    await _dead_letter(t, metrics, "fold-schemas", message, str(exc))
-                    continue
-                changes.extend((event.key, change) for change in folded)
-            await buffers.flush(producer)
+                    changes.extend((event.key, change) for change in folded)
+                await schema_folds.flush(producer)
             metrics.processed.labels("fold-schemas").inc(len(events) - len(commands))
             for key, change in changes:
                 t.schema_changes_topic.send_soon(key=key, value=orjson.dumps(change.to_dict()))

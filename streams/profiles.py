@@ -31,6 +31,7 @@ from query.domain import (
 )
 from schemas import Event
 from streams.keys import dedupe_key
+from streams.rows import Rows
 
 Table = MutableMapping[bytes, bytes]
 
@@ -52,9 +53,21 @@ def decode_link(value: bytes) -> tuple[Link, LinkCause]:
 
 @dataclass
 class EventFold:
+    """Folds events into three tables; profiles are kept decoded between events, so
+    call ``write_back`` after a step of folds, before the tables are read or flushed."""
+
     dedupe: Table
     profiles: Table
     timeline: Table
+    keep: int = 0  # rows kept decoded between steps (see streams.rows)
+
+    def __post_init__(self) -> None:
+        self._profiles: Rows[ProfileState] = Rows(
+            self.profiles, ProfileState.from_dict, ProfileState.to_dict, keep=self.keep
+        )
+
+    def write_back(self) -> None:
+        self._profiles.write_back()
 
     def fold(self, identity_key: bytes, event: Event) -> list[bytes]:
         """Fold one event; return its identity links, encoded (none if already seen)."""
@@ -67,9 +80,7 @@ class EventFold:
                 TimelineEntry.of(event).to_bytes()
             )
             row = encode_identifier(primary)
-            raw = self.profiles.get(row)
-            state = ProfileState.from_dict(orjson.loads(raw)) if raw is not None else None
-            self.profiles[row] = orjson.dumps(apply_event(state, event).to_dict())
+            self._profiles.put(row, apply_event(self._profiles.get(row), event))
         self.dedupe[seen] = str(event.received_at_ms).encode()
         cause = LinkCause.of(event)
         return [encode_link(link, cause) for link in links_of(event)]

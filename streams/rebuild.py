@@ -127,9 +127,18 @@ async def refold_image(
     def rows(table: Any, partition: int) -> dict[bytes, bytes]:
         return image[(table.name, partition)]
 
+    # One fold per partition, written back once per topic: the decoded rows it keeps
+    # are the ones the image holds anyway.
+    schema_folds: dict[int, SchemaFold] = {}
+    event_folds: dict[int, EventFold] = {}
+
     def fold_schema(message: Any) -> None:
         p = message.partition
-        fold = SchemaFold(rows(t.columns, p), rows(t.schemas, p), rows(t.schema_dedupe, p))
+        fold = schema_folds.get(p)
+        if fold is None:
+            fold = schema_folds[p] = SchemaFold(
+                rows(t.columns, p), rows(t.schemas, p), rows(t.schema_dedupe, p)
+            )
         if header(message, KIND_HEADER) == COMMAND:
             fold.apply_command(message.key, message.value)
         else:
@@ -142,7 +151,11 @@ async def refold_image(
 
     def fold_event(message: Any) -> None:
         p = message.partition
-        fold = EventFold(rows(t.event_dedupe, p), rows(t.profiles, p), rows(t.timeline, p))
+        fold = event_folds.get(p)
+        if fold is None:
+            fold = event_folds[p] = EventFold(
+                rows(t.event_dedupe, p), rows(t.profiles, p), rows(t.timeline, p)
+            )
         fold.fold(message.key or b"", decode_event(message.value))
 
     def fold_link(message: Any) -> None:
@@ -169,6 +182,8 @@ async def refold_image(
         count += await _read_all(
             bootstrap, topic, tolerant(fold), progress(name) if progress is not None else None
         )
+    for written in (*schema_folds.values(), *event_folds.values()):
+        written.write_back()
     return image, count
 
 

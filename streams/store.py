@@ -11,8 +11,9 @@ Composite keys are built in ``streams.keys``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, MutableMapping
-from typing import Any
+from contextlib import contextmanager
+from collections.abc import Callable, Iterator, MutableMapping
+from typing import Any, Generic, Protocol, TypeVar
 
 import orjson
 from faust.types import TP
@@ -172,6 +173,51 @@ class PartitionBuffers:
             sends = await buffer.flush(producer)
             if sends:
                 sends[-1].add_done_callback(buffer.on_last_sent)
+
+
+class Fold(Protocol):
+    def write_back(self) -> None: ...
+
+
+F = TypeVar("F", bound=Fold)
+
+
+class KeptFolds(Generic[F]):
+    """The per-partition folds of one agent, kept from step to step.
+
+    A fold keeps the rows it decoded (``streams.rows``); its partitions are written by
+    this agent alone, so they stay true until partitions move. ``forget`` drops them:
+    call it when partitions are revoked, and after a step that failed half-way.
+    """
+
+    def __init__(self, make: Callable[[PartitionBuffers, int], F]) -> None:
+        self._make = make
+        self.forget()
+
+    def forget(self) -> None:
+        self._buffers = PartitionBuffers()
+        self._folds: dict[int, F] = {}
+
+    @contextmanager
+    def step(self) -> Iterator[None]:
+        """One agent step: if it fails half-way, what the folds kept is dropped."""
+        try:
+            yield
+        except BaseException:
+            self.forget()
+            raise
+
+    def of(self, partition: int) -> F:
+        fold = self._folds.get(partition)
+        if fold is None:
+            fold = self._folds[partition] = self._make(self._buffers, partition)
+        return fold
+
+    async def flush(self, producer: Any) -> None:
+        """Write back every fold's rows, then flush them to RocksDB and the changelog."""
+        for fold in self._folds.values():
+            fold.write_back()
+        await self._buffers.flush(producer)
 
 
 class TableProfileReader:

@@ -1,0 +1,62 @@
+"""Rows of a byte table seen as decoded values, decoded once and encoded once per step.
+
+A fold step touches the same rows again and again: every event of a schema reads and
+rewrites that schema's columns, every event of a user that user's profile. Decoding
+the stored JSON and encoding it back per event cost more than the fold itself, so a
+step reads each row through ``Rows`` (decoded on first use, then kept) and
+``write_back`` encodes each changed row into the table once, at the end of the step.
+An agent keeps up to ``keep`` rows decoded from one step to the next (its partitions
+are written by it alone until a rebalance, when it starts afresh).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, MutableMapping
+from typing import Any, Generic, TypeVar
+
+import orjson
+
+T = TypeVar("T")
+
+Table = MutableMapping[bytes, bytes]
+
+
+class Rows(Generic[T]):
+    def __init__(
+        self,
+        table: Table,
+        decode: Callable[[Any], T],
+        encode: Callable[[T], Any],
+        *,
+        keep: int = 0,
+    ) -> None:
+        self._table = table
+        self._keep = keep
+        self._decode = decode
+        self._encode = encode
+        self._values: dict[bytes, T | None] = {}
+        self._dirty: set[bytes] = set()
+
+    def get(self, key: bytes) -> T | None:
+        try:
+            return self._values[key]
+        except KeyError:
+            pass
+        raw = self._table.get(key)
+        value = self._decode(orjson.loads(raw)) if raw is not None else None
+        self._values[key] = value
+        return value
+
+    def put(self, key: bytes, value: T) -> None:
+        self._values[key] = value
+        self._dirty.add(key)
+
+    def write_back(self) -> None:
+        """Encode every changed row into the table; keep at most ``keep`` rows decoded."""
+        for key in self._dirty:
+            value = self._values[key]
+            assert value is not None
+            self._table[key] = orjson.dumps(self._encode(value))
+        self._dirty.clear()
+        if len(self._values) > self._keep:
+            self._values.clear()
