@@ -72,6 +72,8 @@ class _Request:
     # A batch's own `context` and `integrations`, merged under each item's.
     context: Mapping[str, Any]
     integrations: Mapping[str, Any]
+    # What those add to each call's size: merged into every call, they count in each.
+    shared_bytes: int = 0
 
 
 def parse_call(
@@ -94,7 +96,8 @@ def parse_call(
     when the call's own JSON is over `limits.max_event_bytes`; both carry `index`.
     """
     request = _Request(source, received_at_ms, new_id, sent_at_ms, limits, {}, {})
-    return _parse(body, call_type, index, request)
+    call, _ = _measured(body, index, request)
+    return _parse(call, call_type, index, request)
 
 
 def parse_batch(
@@ -109,7 +112,9 @@ def parse_batch(
 
     The batch's `sentAt` applies to calls without their own, and its `context`
     and `integrations` are merged under each call's (the call's keys win), as
-    Segment documents.
+    Segment documents. Merged into every call, they count toward each call's size,
+    and the calls as merged must fit `limits.max_request_bytes` together: a batch
+    cannot multiply a small context into a large write.
     """
     if not isinstance(body, Mapping):
         raise InvalidEventError(None, "body", "expected a JSON object")
@@ -118,25 +123,51 @@ def parse_batch(
         raise InvalidEventError(None, "batch", "required")
     if not isinstance(items, list):
         raise InvalidEventError(None, "batch", "expected a JSON array")
+    context = read_object(body, "context", None)
+    integrations = read_object(body, "integrations", None)
+    shared = {"context": context, "integrations": integrations}
     request = _Request(
         source=source,
         received_at_ms=received_at_ms,
         new_id=new_id,
         sent_at_ms=read_time(body, "sentAt", None),
         limits=limits,
-        context=read_object(body, "context", None),
-        integrations=read_object(body, "integrations", None),
+        context=context,
+        integrations=integrations,
+        # Measured as they sit in a call, one level down, so nesting counts alike.
+        shared_bytes=_json_size(shared, None) if context or integrations else 0,
     )
-    return [_parse(item, None, i, request) for i, item in enumerate(items)]
+    events: list[Event] = []
+    total = 0
+    for i, item in enumerate(items):
+        call, size = _measured(item, i, request)
+        total += size
+        if total > limits.max_request_bytes:
+            # The size so far: enough to refuse, without measuring the rest.
+            raise PayloadTooLargeError(None, total, limits.max_request_bytes)
+        events.append(_parse(call, None, i, request))
+    return events
 
 
-def _parse(
-    body: Mapping[str, Any], call_type: EventType | None, index: int | None, request: _Request
-) -> Event:
+def _measured(body: Any, index: int | None, request: _Request) -> tuple[dict[str, Any], int]:
+    """The call as a dict and its JSON size, with what the batch merges into it.
+
+    Raises InvalidEventError if it is not an object of JSON values, and
+    PayloadTooLargeError if it is over `max_event_bytes`.
+    """
     if not isinstance(body, Mapping):
         raise InvalidEventError(index, "" if index is not None else "body", "expected a JSON object")
     body = body if isinstance(body, dict) else dict(body)
-    _check_event_size(body, index, request.limits.max_event_bytes)
+    size = _json_size(body, index) + request.shared_bytes
+    if size > request.limits.max_event_bytes:
+        raise PayloadTooLargeError(index, size, request.limits.max_event_bytes)
+    return body, size
+
+
+def _parse(
+    body: dict[str, Any], call_type: EventType | None, index: int | None, request: _Request
+) -> Event:
+    """A measured call (see `_measured`) validated into an Event."""
     event_type = _read_type(body, call_type, index)
 
     user_id = read_id(body, "userId", index)
@@ -202,16 +233,14 @@ def _parse(
     )
 
 
-def _check_event_size(body: dict[str, Any], index: int | None, limit: int) -> None:
-    """Measure the call's JSON; this also proves every value in it is JSON."""
+def _json_size(body: dict[str, Any], index: int | None) -> int:
+    """The size of `body`'s JSON; measuring it also proves every value in it is JSON."""
     try:
-        size = len(orjson.dumps(body, option=_JSON_ONLY))
+        return len(orjson.dumps(body, option=_JSON_ONLY))
     except orjson.JSONEncodeError as e:
         raise InvalidEventError(
             index, _unencodable_field(body), f"not representable as JSON: {e}"
         ) from e
-    if size > limit:
-        raise PayloadTooLargeError(index, size, limit)
 
 
 def _unencodable_field(body: dict[str, Any]) -> str:

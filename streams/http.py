@@ -28,7 +28,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from query.graphql import Context
 from query.graphql import schema as default_schema
 from schemas import InvalidEventError, PayloadTooLargeError
-from streams.errors import BrokerUnavailableError, UnauthorizedError
+from streams.errors import UnauthorizedError, UnavailableError
 from streams.ingest import Ingest
 from streams.metrics import Metrics
 from streams.responses import JSONResponse
@@ -134,10 +134,10 @@ def _error_handlers(metrics: Metrics) -> dict[Any, ErrorHandler]:
         )
 
     async def unavailable(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, BrokerUnavailableError)
+        assert isinstance(exc, UnavailableError)
         return error(
             503,
-            {"error": "broker_unavailable", "message": exc.reason},
+            {"error": exc.kind, "message": exc.reason},
             {"Retry-After": str(exc.retry_after)},
         )
 
@@ -149,7 +149,7 @@ def _error_handlers(metrics: Metrics) -> dict[Any, ErrorHandler]:
         InvalidEventError: invalid,
         PayloadTooLargeError: too_large,
         UnauthorizedError: unauthorized,
-        BrokerUnavailableError: unavailable,
+        UnavailableError: unavailable,
         Exception: unexpected,
     }
 

@@ -3,12 +3,15 @@
 Each request is authenticated by its write key (HTTP Basic user name, or ``writeKey``
 in the body), size-checked, un-gzipped, parsed by the pure ``schemas`` core, and
 answered 200 only after the broker acknowledged every event of it.
+
+At most ``max_inflight`` requests are handled at once. When the broker is slow they
+wait for it, and the requests past them are answered 503 with ``Retry-After`` at once,
+before their bodies are read: memory stays bounded however long the broker takes.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import logging
 import time
 import uuid
@@ -35,7 +38,7 @@ from schemas import (
     write_key_of,
 )
 from schemas.event import encode_event
-from streams.errors import UnauthorizedError
+from streams.errors import OverloadedError, UnauthorizedError
 from streams.metrics import Metrics
 from streams.producer import EventProducer
 from streams.responses import JSONResponse
@@ -84,7 +87,12 @@ class Ingest:
         metrics: Metrics,
         limits: Limits = Limits(),
         clock_ms: Callable[[], int] = _now_ms,
+        max_inflight: int = 64,
     ) -> None:
+        if max_inflight < 1:
+            raise ValueError(f"max_inflight must be at least 1, not {max_inflight}")
+        self._max_inflight = max_inflight
+        self._inflight = 0
         self._metrics = metrics
         self._producer = producer
         self._source_for_key = source_for_key
@@ -121,6 +129,21 @@ class Ingest:
         return handle
 
     async def _ingest(self, request: Request, call: EventType | None) -> Response:
+        # One event loop: nothing runs between this check and the increment.
+        if self._inflight >= self._max_inflight:
+            self._metrics.overloaded.inc()
+            raise OverloadedError(
+                f"{self._max_inflight} ingestion requests are already in flight; retry later"
+            )
+        self._inflight += 1
+        self._metrics.inflight.inc()
+        try:
+            return await self._admitted(request, call)
+        finally:
+            self._inflight -= 1
+            self._metrics.inflight.dec()
+
+    async def _admitted(self, request: Request, call: EventType | None) -> Response:
         received_at_ms = self._clock_ms()
         raw = await self._read_body(request)
         body = parse_body(raw)
@@ -153,7 +176,9 @@ class Ingest:
     async def _read_body(self, request: Request) -> bytes:
         limit = self._limits.max_request_bytes
         declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit():
+        # isascii too: '²'.isdigit() is true, and int('²') fails. The stream is
+        # measured below anyway; a declared length only refuses a large body early.
+        if declared is not None and declared.isascii() and declared.isdigit():
             check_request_size(int(declared), self._limits)
         encoding = request.headers.get("content-encoding", "").strip().lower()
         chunks: list[bytes] = []
@@ -206,18 +231,29 @@ def _basic_user(authorization: str | None) -> str | None:
         return None
     try:
         decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:
+        # binascii.Error and UnicodeDecodeError are ValueErrors, and so is what base64
+        # raises for non-ASCII text (headers arrive as latin-1).
         raise UnauthorizedError("the Authorization header is not valid HTTP Basic") from None
     user = decoded.partition(":")[0]
     return user or None
 
 
 def _gunzip(raw: bytes, limit: int) -> bytes:
-    decompressor = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
-    try:
-        out = decompressor.decompress(raw, limit + 1)
-    except zlib.error as exc:
-        raise InvalidEventError(None, "body", f"invalid gzip data: {exc}") from None
-    if len(out) > limit or decompressor.unconsumed_tail:
-        raise PayloadTooLargeError(None, len(out) + len(decompressor.unconsumed_tail), limit)
-    return out
+    """Gzip's members (RFC 1952 allows several) decompressed, never past ``limit`` bytes."""
+    out = bytearray()
+    rest = raw
+    while True:
+        decompressor = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
+        try:
+            # At most one byte past the limit, so a bomb stops here (0 would mean no limit).
+            out += decompressor.decompress(rest, limit + 1 - len(out))
+        except zlib.error as exc:
+            raise InvalidEventError(None, "body", f"invalid gzip data: {exc}") from None
+        if len(out) > limit:
+            raise PayloadTooLargeError(None, len(out), limit)
+        if not decompressor.eof:
+            raise InvalidEventError(None, "body", "invalid gzip data: truncated")
+        rest = decompressor.unused_data
+        if not rest:
+            return bytes(out)

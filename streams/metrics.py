@@ -6,7 +6,7 @@ process (tests) do not collide.
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.requests import Request
 from starlette.responses import Response
@@ -25,6 +25,16 @@ class Metrics:
             "tracklog_rejected_requests",
             "Ingestion requests answered with an error, by status.",
             ["status"],
+            registry=self.registry,
+        )
+        self.inflight = Gauge(
+            "tracklog_ingest_inflight_requests",
+            "Ingestion requests being handled: read, parsed, or waiting for the broker.",
+            registry=self.registry,
+        )
+        self.overloaded = Counter(
+            "tracklog_ingest_overloaded_requests",
+            "Ingestion requests refused (503) because the in-flight limit was reached.",
             registry=self.registry,
         )
         self.processed = Counter(

@@ -151,6 +151,7 @@ class Node:
             source_for_key=settings.source_for_key,
             dev=settings.dev,
             metrics=self.metrics,
+            max_inflight=settings.ingest_max_inflight,
         )
         self.http_app = build_http_app(
             ingest=ingest,

@@ -26,6 +26,10 @@ class EventProducer:
         self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
+        # What the client buffers is bounded: per partition, one batch in flight and one
+        # filling (max_batch_size each); once that one is full, send() waits for room
+        # and times out. With idempotence a batch is retried until the broker answers,
+        # never dropped, so a stalled broker holds exactly that much, no more.
         self._producer = AIOKafkaProducer(
             bootstrap_servers=self._bootstrap,
             acks="all",

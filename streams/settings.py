@@ -9,7 +9,7 @@ from pathlib import Path
 
 from functools import lru_cache
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     standby_replicas: int = 0
     # How long an ingestion request waits for the broker's acknowledgement before 503.
     produce_timeout: float = 10.0
+    # Ingestion requests handled at once; past it, 503 with Retry-After at once. Each
+    # holds at most a 500 KB body and its events, so this bounds the edge's memory
+    # when the broker is slow.
+    ingest_max_inflight: int = Field(default=64, ge=1)
     # How long the CLI waits for a node to stop before it stops it for good.
     stop_timeout: float = 20.0
     log_level: str = "info"

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from streams.broker import EmbeddedBroker
-from streams.settings import Settings
+from streams.producer import EventProducer
+from streams.topics import ensure_topics
+from tests.brokers import running_broker
+from tests.integration.edge import edge_client
 from tests.nodes import NodeProcess, fresh_prefix
 
 
 @pytest.fixture(scope="session")
 def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
-    broker = EmbeddedBroker(tmp_path_factory.mktemp("kafka"), Settings().kafka_libs)
-    broker.start()
-    yield broker
-    broker.stop()
+    with running_broker(tmp_path_factory.mktemp("kafka")) as broker:
+        yield broker
 
 
 StartNode = Callable[..., NodeProcess]
@@ -50,3 +52,27 @@ def start_node(kafka: EmbeddedBroker, tmp_path: Path) -> Iterator[StartNode]:
     for node in started:
         if node.process is not None and node.process.poll() is None:
             node.stop()
+
+
+@pytest.fixture
+async def topic(kafka: EmbeddedBroker) -> str:
+    """A fresh events topic (two partitions) on the session broker."""
+    name = f"{fresh_prefix()}.events"
+    await ensure_topics(kafka.bootstrap, [(name, 2, {})])
+    return name
+
+
+@pytest.fixture
+async def producer(kafka: EmbeddedBroker, topic: str) -> AsyncIterator[EventProducer]:
+    """The ingestion edge's producer, writing to ``topic``."""
+    producer = EventProducer(kafka.bootstrap, topic, timeout=10)
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+@pytest.fixture
+async def client(producer: EventProducer) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of the node's app, in-process, over ``producer`` (outside dev mode)."""
+    async with edge_client(producer) as client:
+        yield client

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -11,65 +10,14 @@ import httpx
 import orjson
 import pytest
 
-from query.graphql import Context
 from schemas import decode_event
 from streams.broker import EmbeddedBroker
-from streams.http import build_http_app
-from streams.ingest import Ingest
-from streams.metrics import Metrics
 from streams.producer import EventProducer
 from streams.settings import Settings
 from streams.topics import ensure_topics
+from tests.integration.edge import NOW_MS, edge_client
 from tests.nodes import fresh_prefix
 from tests.topics import read_records
-
-NOW_MS = 1_795_000_000_000  # the edge's clock, fixed: receivedAt is asserted exactly
-
-
-class _Unused:
-    """The GraphQL side of the app, which these tests never reach."""
-
-    def __getattr__(self, name: str) -> Any:
-        raise AssertionError(f"the ingestion edge used the read side ({name})")
-
-
-async def _client(producer: EventProducer, *, dev: bool) -> httpx.AsyncClient:
-    settings = Settings(write_keys="test-key=web")  # type: ignore[arg-type]
-    ingest = Ingest(
-        producer=producer,
-        source_for_key=settings.source_for_key,
-        dev=dev,
-        clock_ms=lambda: NOW_MS,
-        metrics=Metrics(),
-    )
-    context = Context(
-        schemas=_Unused(), commands=_Unused(), changes=_Unused(), profiles=_Unused()
-    )
-    app = build_http_app(
-        ingest=ingest, context=context, metrics=Metrics(), ready=lambda: True, graphiql=False
-    )
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://node")
-
-
-@pytest.fixture
-async def topic(kafka: EmbeddedBroker) -> str:
-    name = f"{fresh_prefix()}.events"
-    await ensure_topics(kafka.bootstrap, [(name, 2, {})])
-    return name
-
-
-@pytest.fixture
-async def producer(kafka: EmbeddedBroker, topic: str) -> AsyncIterator[EventProducer]:
-    producer = EventProducer(kafka.bootstrap, topic, timeout=10)
-    await producer.start()
-    yield producer
-    await producer.stop()
-
-
-@pytest.fixture
-async def client(producer: EventProducer) -> AsyncIterator[httpx.AsyncClient]:
-    async with await _client(producer, dev=False) as client:
-        yield client
 
 
 TRACK = {"userId": "u1", "event": "Order Completed", "properties": {"total": 12.5}}
@@ -213,7 +161,7 @@ async def test_write_key_is_required_outside_dev(client: httpx.AsyncClient) -> N
 async def test_dev_mode_takes_an_unknown_key_as_the_source(
     producer: EventProducer, kafka: EmbeddedBroker, topic: str
 ) -> None:
-    async with await _client(producer, dev=True) as client:
+    async with edge_client(producer, dev=True) as client:
         response = await client.post("/v1/track", json=TRACK, auth=("ios-app", ""))
     assert response.status_code == 200
     [record] = await read_records(kafka.bootstrap, topic, 1)
@@ -229,7 +177,7 @@ async def test_broker_gone_is_503_with_retry_after(tmp_path: Path) -> None:
         producer = EventProducer(broker.bootstrap, name, timeout=2)
         await producer.start()
         try:
-            async with await _client(producer, dev=False) as client:
+            async with edge_client(producer) as client:
                 ok = await client.post("/v1/track", json=TRACK, auth=("test-key", ""))
                 assert ok.status_code == 200
                 broker.kill()

@@ -128,11 +128,16 @@ def test_item_over_event_limit() -> None:
     assert (info.value.index, info.value.limit) == (1, 200)
 
 
-def test_item_size_excludes_batch_context() -> None:
+def test_item_size_includes_batch_context() -> None:
+    """Merged into every call, the batch's context counts in each call's size."""
     item_size = len(b'{"type":"track","userId":"u-1","event":"Signed Up"}')
+    shared_size = len(b'{"context":{"blob":"' + b"x" * 500 + b'"},"integrations":{}}')
     body = {"batch": [TRACK], "context": {"blob": "x" * 500}}
-    [event] = batch(body, limits=Limits(max_event_bytes=item_size))
+    [event] = batch(body, limits=Limits(max_event_bytes=item_size + shared_size))
     assert event.context == {"blob": "x" * 500}
+    with pytest.raises(PayloadTooLargeError) as info:
+        batch(body, limits=Limits(max_event_bytes=item_size + shared_size - 1))
+    assert (info.value.index, info.value.size) == (0, item_size + shared_size)
 
 
 # --- the request body -------------------------------------------------------

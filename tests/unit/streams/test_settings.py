@@ -35,3 +35,12 @@ def test_port_data_dir_and_broker_come_from_the_environment(monkeypatch: pytest.
     assert settings.http_port == 9123
     assert str(settings.data_dir) == "/tmp/elsewhere"
     assert settings.bootstrap_servers == "10.0.0.1:9092,10.0.0.2:9092"
+
+
+def test_ingest_max_inflight_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().ingest_max_inflight == 64
+    monkeypatch.setenv("TRACKLOG_INGEST_MAX_INFLIGHT", "8")
+    assert Settings().ingest_max_inflight == 8
+    monkeypatch.setenv("TRACKLOG_INGEST_MAX_INFLIGHT", "0")
+    with pytest.raises(ValueError, match="ingest_max_inflight"):
+        Settings()
