@@ -69,6 +69,10 @@ class Tracklog:
             table_standby_replicas=settings.standby_replicas,
             broker_commit_every=1000,
             broker_commit_interval=1.0,
+            # Heartbeats come from the consumer's own thread, so a long step never
+            # looks like a dead node; a third of the timeout, as Kafka advises.
+            broker_session_timeout=settings.session_timeout,
+            broker_heartbeat_interval=settings.session_timeout / 3,
             autodiscover=False,
             # Tables (which take no per-table serializer) store our bytes as they are.
             key_serializer="raw",

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     # holds at most a 500 KB body and its events, so this bounds the edge's memory
     # when the broker is slow.
     ingest_max_inflight: int = Field(default=64, ge=1)
+    # Seconds the broker waits for a silent node before it moves the node's partitions
+    # to the others (and before a restarted node gets its own back after a crash).
+    session_timeout: float = Field(default=10.0, ge=6.0, le=300.0)
     # How long the CLI waits for a node to stop before it stops it for good.
     stop_timeout: float = 20.0
     log_level: str = "info"

@@ -76,8 +76,8 @@ class TableSchemaReader:
 class PartitionBuffer(MutableMapping[bytes, bytes]):
     """One partition of a Faust table, read through and written back in one batch.
 
-    An agent folds a batch of events into these buffers, then ``flush`` writes every
-    dirty key once: one RocksDB write batch and one changelog message per key, rather
+    An agent folds a batch of events into these buffers, then
+    ``PartitionBuffers.flush`` writes every dirty key once: one RocksDB write batch and one changelog message per key, rather
     than a table write and a changelog message per key per event. A deletion is a
     tombstone in the changelog, as Faust writes it.
     """
@@ -115,15 +115,21 @@ class PartitionBuffer(MutableMapping[bytes, bytes]):
     def __len__(self) -> int:
         return len(self._dirty)
 
-    async def flush(self, producer: Any) -> list[Any]:
-        """Write the dirty keys to RocksDB, send them to the changelog; return the sends.
+    async def send(self, producer: Any) -> list[Any]:
+        """Send the dirty keys to the changelog; return the sends (futures of their acks).
 
-        The changelog records go straight to the transport producer (one aiokafka send
-        each, no per-message Faust future): Faust's commit flushes that producer before
-        it commits offsets, so nothing is committed ahead of its changelog.
+        The records go straight to the transport producer (one aiokafka send each, no
+        per-message Faust future).
         """
-        if not self._dirty:
-            return []
+        topic = self._table.changelog_topic.get_topic_name()
+        return [
+            await producer.send(topic, key, value, self._partition, None, None)
+            for key, value in self._dirty.items()
+        ]
+
+    def store(self, last_offset: int) -> None:
+        """Write the dirty keys to RocksDB, now that the changelog holds them up to
+        ``last_offset``; record that offset, where Faust's recovery starts reading."""
         batch = WriteBatch(raw_mode=True)
         for key, value in self._dirty.items():
             if value is None:
@@ -132,19 +138,8 @@ class PartitionBuffer(MutableMapping[bytes, bytes]):
                 batch.put(key, value)
         self._db().write(batch)
         topic = self._table.changelog_topic.get_topic_name()
-        sends = [
-            await producer.send(topic, key, value, self._partition, None, None)
-            for key, value in self._dirty.items()
-        ]
+        self._table.data.set_persisted_offset(TP(topic, self._partition), last_offset)
         self._dirty.clear()
-        return sends
-
-    def on_last_sent(self, sent: asyncio.Future[Any]) -> None:
-        """Record that the changelog holds this partition up to the acked offset."""
-        if sent.cancelled() or sent.exception() is not None:
-            return  # not persisted; recovery replays from the previous offset
-        topic = self._table.changelog_topic.get_topic_name()
-        self._table.data.set_persisted_offset(TP(topic, self._partition), sent.result().offset)
 
 
 class PartitionBuffers:
@@ -163,16 +158,22 @@ class PartitionBuffers:
         return found
 
     async def flush(self, producer: Any) -> None:
-        """Flush every buffer; record each partition's persisted offset once acked.
+        """Send every dirty row to its changelog, wait for the acks, then write RocksDB.
 
-        Faust's recovery starts reading a changelog after the persisted offset, so a
-        restart replays only what is not yet in the local RocksDB. The step does not
-        wait for the acks: the last send of a partition carries its highest offset.
+        The local RocksDB is never ahead of the changelog: a node killed mid-step
+        has a row in both or in the changelog alone (which recovery reads from the
+        persisted offset), never in RocksDB alone, where a restart would dedupe the
+        replayed event and the changelog would never get the row. Raises when the
+        broker did not take a record; the step's offsets are then not committed.
         """
-        for buffer in self._buffers.values():
-            sends = await buffer.flush(producer)
-            if sends:
-                sends[-1].add_done_callback(buffer.on_last_sent)
+        sent = [
+            (buffer, sends)
+            for buffer in self._buffers.values()
+            if (sends := await buffer.send(producer))
+        ]
+        for buffer, sends in sent:
+            acks = await asyncio.gather(*sends)
+            buffer.store(max(ack.offset for ack in acks))
 
 
 class Fold(Protocol):

@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from streams.topics import assign_all
 
 
 async def read_records(bootstrap: str, topic: str, count: int) -> list[Any]:
@@ -26,3 +29,39 @@ async def read_records(bootstrap: str, topic: str, count: int) -> list[Any]:
 
 async def read_json(bootstrap: str, topic: str, count: int) -> list[dict[str, Any]]:
     return [orjson.loads(record.value) for record in await read_records(bootstrap, topic, count)]
+
+
+async def all_records(bootstrap: str, topic: str) -> list[Any]:
+    """Every record of ``topic`` up to its end now, from every partition."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = await assign_all(consumer, topic)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        records: list[Any] = []
+        while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
+            for part in (await consumer.getmany(timeout_ms=1_000)).values():
+                records.extend(r for r in part if r.offset < ends[TopicPartition(r.topic, r.partition)])
+        return records
+    finally:
+        await consumer.stop()
+
+
+async def lag(bootstrap: str, group: str, topics: list[str]) -> dict[str, int]:
+    """Per topic, how many records the consumer ``group`` has not committed yet."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await admin.start()
+    await consumer.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(group)
+        behind = dict.fromkeys(topics, 0)
+        for topic in topics:
+            partitions = await assign_all(consumer, topic)
+            for tp, end in (await consumer.end_offsets(partitions)).items():
+                behind[topic] += end - (committed[tp].offset if tp in committed else 0)
+        return behind
+    finally:
+        await consumer.stop()
+        await admin.close()

@@ -44,3 +44,18 @@ def test_ingest_max_inflight_comes_from_the_environment(monkeypatch: pytest.Monk
     monkeypatch.setenv("TRACKLOG_INGEST_MAX_INFLIGHT", "0")
     with pytest.raises(ValueError, match="ingest_max_inflight"):
         Settings()
+
+
+def test_session_timeout_reaches_the_faust_app_and_stays_within_the_brokers_bounds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from streams.app import Tracklog
+
+    monkeypatch.setenv("TRACKLOG_BROKER", "kafka://127.0.0.1:9092")
+    monkeypatch.setenv("TRACKLOG_SESSION_TIMEOUT", "7.5")
+    conf = Tracklog(Settings()).app.conf
+    assert conf.broker_session_timeout == 7.5
+    assert conf.broker_heartbeat_interval == 2.5
+    monkeypatch.setenv("TRACKLOG_SESSION_TIMEOUT", "2")  # below Kafka's group minimum
+    with pytest.raises(ValueError, match="session_timeout"):
+        Settings()
