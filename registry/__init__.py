@@ -2,10 +2,11 @@
 
 Value to type inference (`infer`), the type lattice (`lattice`), column paths
 (`paths`), the per-column history fold (`column`), schemas and their change
-events (`schema`, `key`), as-of reads and diffs (`history`) and JSON Schema
-export (`jsonschema`).
+events (`schema`, `key`), the batch fold (`batch`), as-of reads and diffs
+(`history`) and JSON Schema export (`jsonschema`).
 """
 
+from registry.batch import fold_events
 from registry.column import (
     Cause,
     ColumnState,
@@ -65,6 +66,7 @@ __all__ = [
     "diff",
     "escape_key",
     "fold_event",
+    "fold_events",
     "infer_columns",
     "infer_type",
     "is_lossless",

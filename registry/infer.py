@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from registry.errors import InvalidLimitsError, UnsupportedValueError
-from registry.lattice import join, join_all
+from registry.lattice import join
 from registry.paths import ARRAY_STEP, child_path, escape_key
-from registry.timestamps import is_rfc3339
+from registry.timestamps import MIN_LENGTH, is_rfc3339
 from registry.types import ColumnType
 
 _INT64_MIN: Final = -(2**63)
@@ -25,26 +25,53 @@ _INT64_MAX: Final = 2**63 - 1
 MAX_DEPTH_LIMIT: Final = 256
 
 
+_T = ColumnType
+_NULL: Final = _T.NULL
+_BOOLEAN: Final = _T.BOOLEAN
+_INTEGER: Final = _T.INTEGER
+_NUMBER: Final = _T.NUMBER
+_STRING: Final = _T.STRING
+_TIMESTAMP: Final = _T.TIMESTAMP
+_ARRAY: Final = _T.ARRAY
+_OBJECT: Final = _T.OBJECT
+_JSON: Final = _T.JSON
+
+# The exact types a JSON decoder produces whose ColumnType needs no further look.
+# Anything else (a subclass, or not JSON at all) takes the isinstance chain.
+_CONSTANT_TYPES: Final[dict[type, ColumnType]] = {
+    type(None): _NULL,
+    bool: _BOOLEAN,
+    float: _NUMBER,
+}
+
+
 def infer_type(value: object, path: str = "") -> ColumnType:
     """The type of one decoded JSON value.
 
     `path` only names the value in the error raised for a non-JSON value.
     """
+    if type(value) is str:
+        return _TIMESTAMP if is_rfc3339(value) else _STRING
+    t = _CONSTANT_TYPES.get(type(value))
+    return t if t is not None else _infer_type_slow(value, path)
+
+
+def _infer_type_slow(value: object, path: str) -> ColumnType:
     # bool before int: True is an int to Python.
     if value is None:
-        return ColumnType.NULL
+        return _NULL
     if isinstance(value, bool):
-        return ColumnType.BOOLEAN
+        return _BOOLEAN
     if isinstance(value, int):
-        return ColumnType.INTEGER if _INT64_MIN <= value <= _INT64_MAX else ColumnType.NUMBER
+        return _INTEGER if _INT64_MIN <= value <= _INT64_MAX else _NUMBER
     if isinstance(value, float):
-        return ColumnType.NUMBER
+        return _NUMBER
     if isinstance(value, str):
-        return ColumnType.TIMESTAMP if is_rfc3339(value) else ColumnType.STRING
+        return _TIMESTAMP if is_rfc3339(value) else _STRING
     if isinstance(value, list):
-        return ColumnType.ARRAY
+        return _ARRAY
     if isinstance(value, dict):
-        return ColumnType.OBJECT
+        return _OBJECT
     raise UnsupportedValueError(path, type(value).__name__)
 
 
@@ -105,21 +132,68 @@ def infer_columns(sections: Mapping[str, Any], limits: Limits = Limits()) -> Inf
     for name in sorted(sections):
         value = sections[name]
         if isinstance(value, dict) and value:
-            walk.object(value, escape_key(name), 0)
-    paths = sorted(walk.types)
-    findings = set(walk.findings)
+            path = _SECTIONS.get(name)
+            walk.object(value, path if path is not None else _section_path(name), 0)
+    types = walk.types
+    paths = sorted(types)
     if len(paths) > limits.max_columns:
         dropped = len(paths) - limits.max_columns
         paths = paths[: limits.max_columns]
-        findings.add(Finding("", f"more than {limits.max_columns} columns; {dropped} dropped"))
+        walk.findings.append(Finding("", f"more than {limits.max_columns} columns; {dropped} dropped"))
+    findings = walk.findings
     return Inference(
-        columns={p: walk.types[p] for p in paths},
-        findings=tuple(sorted(findings, key=lambda f: (f.path, f.reason))),
+        columns={p: types[p] for p in paths},
+        findings=tuple(sorted(set(findings), key=_finding_order)) if findings else (),
     )
 
 
+def _finding_order(f: Finding) -> tuple[str, str]:
+    return (f.path, f.reason)
+
+
+# Child paths by parent path and raw key: most events of a source repeat the
+# same keys under the same parents, so escaping and joining are done once per
+# (parent, key) rather than once per event. A pure memo (results never depend
+# on it), bounded to about 65k paths: keys that never repeat (ids used as keys)
+# cost only the plain computation, and past the parent bound it starts over.
+_CHILDREN: Final[dict[str, dict[str, str]]] = {}
+_SECTIONS: Final[dict[str, str]] = {}
+_MAX_PARENTS: Final = 1024
+_MAX_CHILDREN: Final = 64
+
+
+def _section_path(name: str) -> str:
+    path = escape_key(name)
+    if isinstance(name, str) and len(_SECTIONS) < _MAX_CHILDREN:
+        _SECTIONS[name] = path
+    return path
+
+
+def _children_of(path: str) -> dict[str, str]:
+    children = _CHILDREN.get(path)
+    if children is None:
+        if len(_CHILDREN) >= _MAX_PARENTS:
+            _CHILDREN.clear()
+        children = _CHILDREN[path] = {}
+    return children
+
+
+def _child_path(children: dict[str, str], path: str, key: object) -> str:
+    if not isinstance(key, str):
+        raise UnsupportedValueError(path, f"object with a {type(key).__name__} key")
+    child = child_path(path, escape_key(key))
+    if len(children) < _MAX_CHILDREN:
+        children[key] = child
+    return child
+
+
 class _Walk:
-    """One flattening pass: accumulates joined types and findings."""
+    """One flattening pass: accumulates joined types and findings.
+
+    The hot loop (`object`) dispatches on the exact type of each value and
+    handles the common JSON scalars inline; anything else goes to `value`,
+    which is the general case.
+    """
 
     __slots__ = ("findings", "max_depth", "types")
 
@@ -130,7 +204,10 @@ class _Walk:
 
     def record(self, path: str, t: ColumnType) -> None:
         seen = self.types.get(path)
-        self.types[path] = t if seen is None else join(seen, t)
+        if seen is None:
+            self.types[path] = t
+        elif seen is not t:
+            self.types[path] = join(seen, t)
 
     def too_deep(self, path: str) -> None:
         self.findings.append(Finding(path, f"nesting deeper than {self.max_depth} levels"))
@@ -139,7 +216,7 @@ class _Walk:
         if isinstance(value, dict):
             self.object(value, path, depth)
         elif isinstance(value, list):
-            self.record(path, ColumnType.ARRAY)
+            self.record(path, _ARRAY)
             if value:
                 self.items(value, path, depth)
         else:
@@ -147,15 +224,43 @@ class _Walk:
 
     def object(self, obj: dict[Any, Any], path: str, depth: int) -> None:
         if not obj:
-            self.record(path, ColumnType.OBJECT)
-        elif depth >= self.max_depth:
-            self.record(path, ColumnType.OBJECT)
+            self.record(path, _OBJECT)
+            return
+        if depth >= self.max_depth:
+            self.record(path, _OBJECT)
             self.too_deep(path)
-        else:
-            for key, child in obj.items():
-                if not isinstance(key, str):
-                    raise UnsupportedValueError(path, f"object with a {type(key).__name__} key")
-                self.value(child, child_path(path, escape_key(key)), depth + 1)
+            return
+        types = self.types
+        children = _CHILDREN.get(path)
+        if children is None:
+            children = _children_of(path)
+        depth += 1
+        for key, child in obj.items():
+            child_at = children.get(key)
+            if child_at is None:
+                child_at = _child_path(children, path, key)
+            cls = type(child)
+            if cls is str:
+                if len(child) < MIN_LENGTH:
+                    t = _STRING
+                else:
+                    t = _TIMESTAMP if is_rfc3339(child) else _STRING
+            elif cls is dict:
+                self.object(child, child_at, depth)
+                continue
+            elif cls is int:
+                t = _INTEGER if _INT64_MIN <= child <= _INT64_MAX else _NUMBER
+            else:
+                constant = _CONSTANT_TYPES.get(cls)
+                if constant is None:
+                    self.value(child, child_at, depth)
+                    continue
+                t = constant
+            seen = types.get(child_at)
+            if seen is None:
+                types[child_at] = t
+            elif seen is not t:
+                types[child_at] = join(seen, t)
 
     def items(self, items: list[Any], array_path: str, depth: int) -> None:
         """The non-empty pooled `items` of the array(s) at `array_path`."""
@@ -163,17 +268,24 @@ class _Walk:
             self.too_deep(array_path)
             return
         path = array_path + ARRAY_STEP
-        objects = sum(isinstance(i, dict) for i in items)
-        arrays = sum(isinstance(i, list) for i in items)
+        objects = arrays = 0
+        for item in items:
+            if isinstance(item, dict):
+                objects += 1
+            elif isinstance(item, list):
+                arrays += 1
         if objects == len(items):
             for item in items:
                 self.object(item, path, depth + 1)
         elif arrays == len(items):
-            self.record(path, ColumnType.ARRAY)
+            self.record(path, _ARRAY)
             pooled = [x for inner in items for x in inner]
             if pooled:
                 self.items(pooled, path, depth + 1)
         elif objects or arrays:
-            self.record(path, ColumnType.JSON)
+            self.record(path, _JSON)
         else:
-            self.record(path, join_all(infer_type(i, path) for i in items))
+            joined = _NULL
+            for item in items:
+                joined = join(joined, infer_type(item, path))
+            self.record(path, joined)

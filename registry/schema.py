@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from registry.column import Cause, ColumnState, TypeChange, observe_column
 from registry.errors import InconsistentStateError, RegistryError
@@ -31,6 +31,9 @@ __all__ = [
     "fold_event",
     "prefix_for_source",
 ]
+
+
+_NONE: Final[frozenset[str]] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,9 +163,9 @@ def change_id(key: SchemaKey, path: str, change: TypeChange) -> str:
 
 @dataclass(frozen=True, slots=True)
 class FoldResult:
-    """What one event did to its schema.
+    """What one event (`fold_event`) or one batch (`fold_events`) did to its schema.
 
-    `columns` holds every column the event touched (to write back);
+    `columns` holds every column it touched (to write back);
     `changes` the history entries it made, in version order (to publish).
     """
 
@@ -190,16 +193,17 @@ def fold_event(
     message id) is the caller's job: this fold counts what it is given.
     """
     version = 0 if schema is None else schema.version
-    known = frozenset(() if schema is None else schema.columns)
+    known = _NONE if schema is None else frozenset(schema.columns)
     touched: dict[str, ColumnState] = {}
     changes: list[SchemaChange] = []
-    for path in sorted(inference.columns):
+    observed = inference.columns
+    for path in sorted(observed):
         state = columns.get(path)
         if state is None and path in known:
             # Folding on would add the column a second time and fork its history.
             raise InconsistentStateError(str(key), path)
         state, change = observe_column(
-            state, inference.columns[path], at_ms=at_ms, cause=cause, version=version + 1
+            state, observed[path], at_ms=at_ms, cause=cause, version=version + 1
         )
         touched[path] = state
         if change is not None:
@@ -215,7 +219,7 @@ def fold_event(
             findings=len(inference.findings),
         )
     else:
-        added = any(p not in known for p in touched)
+        added = not known.issuperset(touched)
         summary = SchemaState(
             version=version,
             event_count=schema.event_count + 1,

@@ -13,7 +13,8 @@ from registry.errors import RegistryError
 
 # Shortest: 2026-11-23T09:00:00Z (20). Longest kept reasonable: nanoseconds
 # and an offset are 35; allow some more fractional digits, no more.
-_MIN_LEN: Final = 20
+MIN_LENGTH: Final = 20
+"""No shorter string is an RFC 3339 date-time: callers on a hot path may skip the call."""
 _MAX_LEN: Final = 40
 _RFC3339: Final = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?"
@@ -32,7 +33,7 @@ def is_rfc3339(text: str) -> bool:
     month, hour, minute, second up to a leap second 60, offset); cheap enough
     to run on every string property of every event.
     """
-    if not _MIN_LEN <= len(text) <= _MAX_LEN or text[4] != "-":
+    if not MIN_LENGTH <= len(text) <= _MAX_LEN or text[4] != "-":
         return False
     m = _RFC3339.fullmatch(text)
     if m is None:

@@ -1,0 +1,244 @@
+"""Folding a batch of one schema's events at once: the same result as one at a time.
+
+The schema agent takes events in batches, and most observations in a batch
+change nothing but counters: a column sees a type it has seen before and
+already holds. Counters add up in any order, so `fold_events` only counts such
+observations and applies the counts to each column once, at the end. An
+observation that could change a column (a new column, a type the column has
+not seen, a type above the column's) is folded in order by `observe_column`,
+exactly as `fold_event` would fold it.
+
+Whether an observation is quiet can only change one way within a batch: a
+column's seen types only grow and, under WIDEN, its type only rises (a batch
+spans no policy change). So once every observation of an event's shape (its
+paths and types) has been quiet, later events of the same shape are counted
+as a whole, without looking at their columns one by one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Final
+
+from registry.column import Cause, ColumnState, _column, observe_column
+from registry.errors import InconsistentStateError
+from registry.infer import Inference
+from registry.key import SchemaKey
+from registry.lattice import join
+from registry.schema import FoldResult, SchemaChange, SchemaState
+from registry.types import ColumnType, Policy
+
+_NULL: Final = ColumnType.NULL
+_LOCK: Final = Policy.LOCK
+_TYPES: Final = {t.value: t for t in ColumnType}
+
+Shape = tuple[tuple[str, ...], tuple[ColumnType, ...]]
+
+
+def fold_events(
+    key: SchemaKey,
+    schema: SchemaState | None,
+    columns: Mapping[str, ColumnState],
+    events: Iterable[tuple[Inference, int, Cause]],
+) -> FoldResult:
+    """Fold a batch of `(inference, at_ms, cause)` of schema `key`, in the given order.
+
+    The result equals folding the events one at a time with `fold_event`
+    (passing each result's columns into the next call): `schema` is the final
+    summary, `columns` the final state of every column the batch touched (in
+    path order), `changes` every history entry, in version order.
+
+    `schema` and `columns` are as for `fold_event`: the current summary (None
+    for a new schema) and the current state of at least every column the
+    batch's inferences name. Raises `InconsistentStateError` if an event
+    names a column the summary lists but `columns` lacks; nothing is folded
+    then (to set aside only that event, fold the batch event by event).
+    Raises `ValueError` for an empty batch of a new schema; an empty batch of
+    an existing one returns the summary unchanged and no columns.
+
+    A batch must not span a policy change (`set_policy`): fold the events
+    before it, apply it, then fold the rest. Deduplicating redelivered
+    events is the caller's job, as for `fold_event`.
+    """
+    version = 0 if schema is None else schema.version
+    known = frozenset(() if schema is None else schema.columns)
+    folding: dict[str, _Column] = {}
+    changes: list[SchemaChange] = []
+    # Shapes whose every observation is quiet: [events, first_ms, last_ms].
+    repeats: dict[Shape, list[int]] = {}
+    event_count = findings = 0
+    first_ms = last_ms = 0
+    for inference, at_ms, cause in events:
+        if event_count == 0:
+            first_ms = last_ms = at_ms
+        elif at_ms < first_ms:
+            first_ms = at_ms
+        elif at_ms > last_ms:
+            last_ms = at_ms
+        event_count += 1
+        if inference.findings:
+            findings += len(inference.findings)
+        observed = inference.columns
+        shape = (tuple(observed), tuple(observed.values()))
+        counted = repeats.get(shape)
+        if counted is not None:
+            if counted[0] == 0:
+                counted[1] = counted[2] = at_ms
+            elif at_ms < counted[1]:
+                counted[1] = at_ms
+            elif at_ms > counted[2]:
+                counted[2] = at_ms
+            counted[0] += 1
+            continue
+
+        loud: list[tuple[str, ColumnType, _Column]] = []
+        for path, t in observed.items():
+            column = folding.get(path)
+            if column is None:
+                state = columns.get(path)
+                if state is None and path in known:
+                    # Folding on would add the column a second time and fork its history.
+                    missing = (p for p in observed if p not in folding and p not in columns)
+                    raise InconsistentStateError(str(key), min(p for p in missing if p in known))
+                column = folding[path] = _Column(state)
+            if t in column.quiet:
+                column.count_one(t, at_ms)
+            else:
+                loud.append((path, t, column))
+        if loud:
+            if len(loud) > 1:
+                loud.sort(key=_by_path)
+            for path, t, column in loud:
+                state, change = observe_column(
+                    column.state, t, at_ms=at_ms, cause=cause, version=version + 1
+                )
+                column.fold(state)
+                if change is not None:
+                    version += 1
+                    changes.append(SchemaChange.of(key, path, change))
+        # Every observation of the shape is quiet now, having just been folded.
+        if all(t in folding[path].quiet for path, t in observed.items()):
+            repeats[shape] = [0, 0, 0]
+
+    if event_count == 0:
+        if schema is None:
+            raise ValueError("an empty batch cannot start a schema")
+        return FoldResult(schema, {}, [])
+    for (paths, types), (count, first, last) in repeats.items():
+        if count:
+            for path, t in zip(paths, types):
+                folding[path].count_many(t, count, first, last)
+    touched = {path: folding[path].result() for path in sorted(folding)}
+    if schema is None:
+        summary = SchemaState(
+            version=version,
+            event_count=event_count,
+            first_seen_ms=first_ms,
+            last_seen_ms=last_ms,
+            columns=tuple(touched),
+            findings=findings,
+        )
+    else:
+        added = not known.issuperset(touched)
+        summary = SchemaState(
+            version=version,
+            event_count=schema.event_count + event_count,
+            first_seen_ms=min(schema.first_seen_ms, first_ms),
+            last_seen_ms=max(schema.last_seen_ms, last_ms),
+            columns=tuple(sorted(known.union(touched))) if added else schema.columns,
+            findings=schema.findings + findings,
+        )
+    return FoldResult(summary, touched, changes)
+
+
+def _by_path(observation: tuple[str, ColumnType, _Column]) -> str:
+    return observation[0]
+
+
+class _Column:
+    """One column while a batch is folded: its last folded state plus quiet counts.
+
+    `state` is what `observe_column` last returned (or the column as given);
+    the counters hold the quiet observations since, which `result` adds.
+    `quiet` maps each type whose observation would be quiet in `state` to
+    the violations it counts (1 for a LOCKed column's type outside its type).
+    """
+
+    __slots__ = ("count", "first_ms", "last_ms", "quiet", "state", "type_counts")
+
+    def __init__(self, state: ColumnState | None) -> None:
+        self.state = state
+        self.quiet = _quiet_types(state)
+        self.count = 0
+        self.first_ms = self.last_ms = 0
+        self.type_counts: dict[ColumnType, int] = {}
+
+    def fold(self, state: ColumnState) -> None:
+        self.state = state
+        self.quiet = _quiet_types(state)
+
+    def count_one(self, t: ColumnType, at_ms: int) -> None:
+        if self.count == 0:
+            self.first_ms = self.last_ms = at_ms
+        elif at_ms < self.first_ms:
+            self.first_ms = at_ms
+        elif at_ms > self.last_ms:
+            self.last_ms = at_ms
+        self.count += 1
+        self.type_counts[t] = self.type_counts.get(t, 0) + 1
+
+    def count_many(self, t: ColumnType, count: int, first_ms: int, last_ms: int) -> None:
+        if self.count == 0:
+            self.first_ms, self.last_ms = first_ms, last_ms
+        else:
+            self.first_ms = min(self.first_ms, first_ms)
+            self.last_ms = max(self.last_ms, last_ms)
+        self.count += count
+        self.type_counts[t] = self.type_counts.get(t, 0) + count
+
+    def result(self) -> ColumnState:
+        state = self.state
+        # A column enters a batch with a state, or gets one from its first
+        # observation, which is not quiet (nothing is quiet without a state).
+        assert state is not None
+        if self.count == 0:
+            return state
+        type_counts = state.type_counts.copy()
+        violations = state.violations
+        for t, n in self.type_counts.items():
+            # Quiet, so `t` is already a key, and the stored key (a plain str) is kept.
+            type_counts[t] += n
+            violations += n * self.quiet[t]
+        return _column(
+            state.type,
+            state.nullable or _NULL in self.type_counts,
+            min(state.first_seen_ms, self.first_ms),
+            max(state.last_seen_ms, self.last_ms),
+            state.count + self.count,
+            type_counts,
+            state.policy,
+            violations,
+            state.history,
+        )
+
+
+def _quiet_types(state: ColumnState | None) -> dict[ColumnType, int]:
+    """The types whose observation changes nothing but counters, with the violations each counts.
+
+    A type is quiet once the column has seen it, if the column is LOCKed (no
+    entry for a seen type; a type outside the column's is a violation, a
+    counter) or already holds it (under WIDEN).
+    """
+    if state is None:
+        return {}
+    quiet: dict[ColumnType, int] = {}
+    for name in state.type_counts:
+        t = _TYPES.get(name)
+        if t is None:
+            continue
+        holds = join(state.type, t) is state.type
+        if state.policy is _LOCK:
+            quiet[t] = 0 if holds else 1
+        elif holds:
+            quiet[t] = 0
+    return quiet
