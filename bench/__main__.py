@@ -1,15 +1,27 @@
-"""`python -m bench [--quick]`: run the benchmarks, print a table, write BENCHMARKS.md."""
+"""`python -m bench [--quick]`: run the benchmarks, print a table, write BENCHMARKS.md.
+
+The in-process benchmarks (inference, reads over RocksDB) run first; then one embedded
+Kafka serves the benchmarks that run real nodes (`serving`: ingest, then reads over
+HTTP at idle and during an import, on one node; `pipeline`: the pipeline and scale), each
+on topics of its own.
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import platform
 import tempfile
+import time
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
-from bench import inference, reads
+from bench import inference, pipeline, reads, serving
+from bench.harness import Section, running_broker
+
+logger = logging.getLogger("bench")
 
 
 def _machine() -> str:
@@ -23,15 +35,33 @@ def _machine() -> str:
     )
 
 
+def _timed(title: str, benchmark: Callable[[], list[Section]]) -> list[Section]:
+    logger.info("running: %s", title)
+    started = time.monotonic()
+    sections = benchmark()
+    logger.info("done in %.0f s: %s", time.monotonic() - started, title)
+    return sections
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="small sizes: checks the benchmarks run")
     parser.add_argument("--out", type=Path, default=Path("BENCHMARKS.md"))
     args = parser.parse_args()
-    sections: list[tuple[str, list[tuple[str, str]]]] = []
-    sections.append(("Inference: the pure schema fold against genson, same events", inference.main(args.quick)))
+    logging.basicConfig(level=logging.WARNING, format="[%(asctime)s] %(levelname)s %(name)s: %(message)s")
+    logger.setLevel(logging.INFO)
+    quick: bool = args.quick
+    sections: list[Section] = []
+    title = "Inference: the pure schema fold against genson, same events"
+    sections += _timed(title, lambda: [(title, inference.main(quick))])
     with tempfile.TemporaryDirectory(prefix="tracklog-bench-") as directory:
-        sections.append(("Reads: profile and timeline over RocksDB (GraphQL execute)", reads.main(Path(directory), args.quick)))
+        title = "Reads: profile and timeline over RocksDB (GraphQL execute)"
+        sections += _timed(title, lambda: [(title, reads.main(Path(directory), quick))])
+    # One broker for every benchmark that runs a node; each uses topics of its own.
+    with tempfile.TemporaryDirectory(prefix="tracklog-bench-") as directory:
+        with running_broker(Path(directory)) as broker:
+            sections += _timed("ingest, then reads over HTTP", lambda: serving.main(broker, Path(directory), quick))
+            sections += _timed("pipeline and scale", lambda: pipeline.main(broker, Path(directory), quick))
     lines = ["# Benchmarks", "", f"Machine: {_machine()}.", ""]
     if args.quick:
         lines += ["QUICK run: small sizes, only to check the benchmarks run.", ""]

@@ -9,7 +9,6 @@ measures ``profile`` and ``timeline(first: 50)`` — first page and a deep page 
 from __future__ import annotations
 
 import asyncio
-import statistics
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 from rocksdict import AccessType, Options, Rdict
 
+from bench.harness import percentiles
 from query.graphql import Context, schema
 from schemas import Event, EventType
 from streams.profiles import EventFold, LinkFold
@@ -80,12 +80,8 @@ def load(tables: _Tables, users: int, per_user: int, heavy: int) -> int:
             for link in events.fold(key, event):
                 links.fold(link)
             count += 1
+        events.write_back()
     return count
-
-
-def _percentiles(samples: list[float]) -> tuple[float, float]:
-    samples = sorted(samples)
-    return statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.99))]
 
 
 async def _measure(context: Context, query: str, variables: dict[str, Any], runs: int) -> tuple[float, float]:
@@ -95,7 +91,7 @@ async def _measure(context: Context, query: str, variables: dict[str, Any], runs
         result = await schema.execute(query, variable_values=variables, context_value=context)
         timings.append((time.perf_counter() - started) * 1000)
         assert result.errors is None, result.errors
-    return _percentiles(timings)
+    return percentiles(timings)
 
 
 PROFILE = "query ($id: String!) { profile(id: $id) { id eventCount traits identities { type value } } }"
@@ -118,7 +114,7 @@ async def run(directory: Path, *, quick: bool) -> list[tuple[str, str]]:
         page = await schema.execute(TIMELINE, variable_values={"id": "heavy-user", "after": after}, context_value=context)
         after = page.data["timeline"]["pageInfo"]["endCursor"]  # type: ignore[index]
 
-    runs = 200 if quick else 1000
+    runs = 50 if quick else 1000
     rows = [("load through the folds", f"{count:,} events in {load_s:.1f} s ({count / load_s:,.0f}/s)")]
     for label, query, variables in (
         ("profile, typical user", PROFILE, {"id": "user-7"}),

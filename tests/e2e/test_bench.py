@@ -2,21 +2,64 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 
+NUMBER = r"[\d,]+(?:\.\d+)?"
+LATENCY = rf"p50 {NUMBER} ms, p99 {NUMBER} ms"
+
+
+def _section(stdout: str, title: str) -> str:
+    """The table under the heading that starts with ``title``."""
+    match = re.search(rf"^## {re.escape(title)}.*?(?=^## |\Z)", stdout, re.M | re.S)
+    assert match, f"no section {title!r} in:\n{stdout}"
+    return match.group(0)
+
+
+def _row(section: str, what: str, result: str) -> None:
+    assert re.search(rf"^\| {re.escape(what)}[^|]* \| {result}", section, re.M), (
+        f"no row {what!r} with {result!r} in:\n{section}"
+    )
+
+
+# A node start takes seconds: the quick run starts several (and a broker) on two cores.
+@pytest.mark.timeout(420)
 def test_the_quick_benchmark_runs_and_prints_its_table(tmp_path: Path) -> None:
     out = tmp_path / "BENCHMARKS.md"
     result = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--out", str(out)],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=400,
         cwd=Path(__file__).resolve().parents[2],
     )
     assert result.returncode == 0, result.stderr
-    assert "| ratio (target ≥ 5×) |" in result.stdout
-    assert "timeline(first: 50), heavy user, deep page | p50" in result.stdout
+    stdout = result.stdout
+    assert "| ratio (target ≥ 5×) |" in stdout
+    assert "timeline(first: 50), heavy user, deep page | p50" in stdout
+
+    ingest = _section(stdout, "Ingest:")
+    _row(ingest, "Tracklog node, /v1/batch", rf"{NUMBER} events/s \(2,000 in")
+    _row(ingest, "aiokafka producer", rf"{NUMBER} events/s")
+    _row(ingest, "ratio", rf"{NUMBER}×")
+
+    reads = _section(stdout, "Reads over HTTP:")
+    for query in ("eventSchema", "profile", "timeline(first: 50)"):
+        for phase in ("idle", "during the import"):
+            _row(reads, f"{query}, {phase}", LATENCY)
+    _row(reads, "the import:", rf"{NUMBER} s from its start to every agent drained")
+
+    pipeline = _section(stdout, "Pipeline:")
+    _row(pipeline, "Tracklog node, 2,000 events", rf"{NUMBER} events/s")
+    _row(pipeline, "Faust no-op agent", rf"{NUMBER} events/s")
+    _row(pipeline, "ratio", rf"{NUMBER}×")
+
+    scale = _section(stdout, "Scale:")
+    for size in ("1,000", "2,000"):
+        _row(scale, f"{size} events", rf"{NUMBER} µs/event \({NUMBER} events/s\), peak RSS {NUMBER} MiB")
+    _row(scale, "per-event cost flat within 20 %?", "(flat|NOT flat): ")
     assert not out.exists(), "a quick run must not overwrite the committed BENCHMARKS.md"

@@ -1,0 +1,194 @@
+"""Events through every agent of one node: against a Faust no-op agent, and at growing sizes.
+
+For each size, a fresh node on a fresh topic prefix: the generated load (about 20
+events per user, so users grow with the size) is put on its events topic first (the
+importer's path), so nothing competes with the node for the cores. The node is then
+started and measured from its ``/metrics``: from the first read that saw events routed
+to the first that saw route-events, fold-schemas and fold-identities all drained. Its
+peak RSS (VmHWM) is read once it has drained.
+
+**Pipeline.** At ``PIPELINE_SIZE``, right before the node, on the same topic and broker:
+``bench.noop_agent`` in a subprocess, a Faust app with the node's settings and batching
+and a consumer group of its own, whose agent only counts. Both intervals start after
+the first batch seen, so worker start-up counts on neither side.
+
+**Scale.** Per-event cost (the measured interval over the events in it) and peak RSS at
+each size. Sizes run smallest first within a time budget: a size whose run would not
+fit in what is left of it (projected from the previous size's wall time per event:
+generating, loading, starting and folding, and the baseline at its size) is not run,
+and the table says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import orjson
+
+from bench.harness import (
+    PARTITIONS,
+    Drain,
+    NodeRun,
+    Section,
+    fresh_prefix,
+    preload,
+    run_until_drained,
+    users,
+    write_load,
+)
+from streams.app import TopicNames
+from streams.broker import EmbeddedBroker
+
+logger = logging.getLogger(__name__)
+
+SEED = 9
+FLAT = 0.20  # the target: per-event cost within 20 % across sizes
+
+
+async def noop_baseline(
+    broker: EmbeddedBroker, directory: Path, prefix: str, total: int, *, timeout: float
+) -> Drain:
+    """Run the no-op Faust agent over the events topic of ``prefix`` until it saw ``total``."""
+    out = directory / f"{prefix}-noop.json"
+    log = directory / f"{prefix}-noop.log"
+    command = [
+        sys.executable,
+        "-m",
+        "bench.noop_agent",
+        "--broker",
+        broker.url,
+        "--topic",
+        TopicNames.for_prefix(prefix).events,
+        "--app-id",
+        f"{prefix}-noop",
+        "--partitions",
+        str(PARTITIONS),
+        "--events",
+        str(total),
+        "--out",
+        str(out),
+    ]
+    with open(log, "wb") as output:
+        process = subprocess.Popen(
+            command, stdout=output, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parent.parent
+        )
+    try:
+        deadline = time.monotonic() + timeout
+        while not out.exists():
+            if process.poll() is not None:
+                raise RuntimeError(f"the no-op agent exited with {process.returncode}: see {log}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the no-op agent did not see {total:,} events in {timeout:.0f} s")
+            await asyncio.sleep(0.05)
+        result = orjson.loads(out.read_bytes())
+        if "error" in result:
+            raise RuntimeError(f"the no-op agent: {result['error']}")
+        return Drain(int(result["events"]), float(result["seconds"]))
+    finally:
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+async def _run_size(
+    broker: EmbeddedBroker, directory: Path, size: int, *, baseline: bool, timeout: float
+) -> tuple[NodeRun, Drain | None]:
+    """A fresh node over ``size`` preloaded events (after the no-op agent, if ``baseline``)."""
+    prefix = fresh_prefix(f"pipeline{size}")
+    load = write_load(directory / f"{prefix}.jsonl", seed=SEED, events=size)
+    try:
+        await preload(broker, prefix, load)
+        noop = await noop_baseline(broker, directory, prefix, size, timeout=timeout) if baseline else None
+        return await run_until_drained(broker, directory, prefix, size, timeout=timeout), noop
+    finally:
+        load.unlink(missing_ok=True)
+        shutil.rmtree(directory / prefix, ignore_errors=True)
+
+
+def _pipeline_rows(size: int, ours: Drain, noop: Drain) -> list[tuple[str, str]]:
+    return [
+        (
+            f"Tracklog node, {size:,} events through route-events, fold-schemas, fold-identities",
+            f"{ours.rate:,.0f} events/s ({ours.events:,} in {ours.seconds:.2f} s; target ≥ 10,000/s)",
+        ),
+        (
+            "Faust no-op agent (same settings and batching), same topic, own consumer group",
+            f"{noop.rate:,.0f} events/s ({noop.events:,} in {noop.seconds:.2f} s)",
+        ),
+        ("ratio (target ≥ 0.5×)", f"{ours.rate / noop.rate:.2f}×"),
+    ]
+
+
+def _scale_summary(runs: dict[int, NodeRun]) -> list[tuple[str, str]]:
+    if len(runs) < 2:
+        return [("per-event cost flat within 20 %?", "only one size ran")]
+    costs = {size: run.drain.us_per_event for size, run in runs.items()}
+    low, high = min(runs), max(runs)
+    spread = max(costs.values()) / min(costs.values()) - 1
+    verdict = "flat" if spread <= FLAT else "NOT flat"
+    return [
+        (
+            "per-event cost flat within 20 %?",
+            f"{verdict}: {costs[high] / costs[low] - 1:+.0%} from {low:,} to {high:,} events; "
+            f"largest spread between sizes {spread:.0%}",
+        ),
+        (
+            "peak RSS, smallest to largest size",
+            f"{runs[low].peak_rss_mib:,.0f} → {runs[high].peak_rss_mib:,.0f} MiB "
+            f"for {users(low):,} → {users(high):,} users",
+        ),
+    ]
+
+
+async def run(broker: EmbeddedBroker, directory: Path, *, quick: bool) -> list[Section]:
+    sizes, pipeline_size, budget = ([1_000, 2_000], 2_000, 300.0) if quick else ([10_000, 100_000, 1_000_000], 100_000, 780.0)
+    started = time.monotonic()
+    runs: dict[int, NodeRun] = {}
+    pipeline: list[tuple[str, str]] = []
+    scale: list[tuple[str, str]] = []
+    seconds_per_event: float | None = None
+    for size in sizes:
+        left = budget - (time.monotonic() - started)
+        projected = size * seconds_per_event if seconds_per_event is not None else 0.0
+        if size != pipeline_size and projected > left:
+            logger.warning("not running %d events: ~%.0f s projected, %.0f s left", size, projected, left)
+            scale.append(
+                (
+                    f"{size:,} events ({users(size):,} users)",
+                    f"NOT RUN: ~{projected:,.0f} s projected at the previous size's cost, "
+                    f"{max(left, 0):,.0f} s left of the {budget:,.0f} s budget",
+                )
+            )
+            continue
+        size_started = time.monotonic()
+        run, noop = await _run_size(
+            broker, directory, size, baseline=size == pipeline_size, timeout=max(2 * left, 2 * projected, 120.0)
+        )
+        runs[size] = run
+        seconds_per_event = (time.monotonic() - size_started) / size
+        if noop is not None:
+            pipeline = _pipeline_rows(size, run.drain, noop)
+        scale.append(
+            (
+                f"{size:,} events ({users(size):,} users)",
+                f"{run.drain.us_per_event:,.0f} µs/event ({run.drain.rate:,.0f} events/s), "
+                f"peak RSS {run.peak_rss_mib:,.0f} MiB",
+            )
+        )
+    return [
+        ("Pipeline: events/s through every agent of one node against a Faust no-op agent, same topic", pipeline),
+        ("Scale: per-event cost and peak RSS of one node at growing sizes", scale + _scale_summary(runs)),
+    ]
+
+
+def main(broker: EmbeddedBroker, directory: Path, quick: bool) -> list[Section]:
+    return asyncio.run(run(broker, directory, quick=quick))

@@ -1,0 +1,301 @@
+"""One node serving HTTP: ingestion over ``/v1/batch``, then GraphQL reads at idle and
+during a full-speed import. One fresh node lives through both, as one would in use.
+
+**Ingest.** The same generated calls go both ways, in batches of ``BATCH`` events,
+from ``SENDERS`` concurrent senders that each wait for one batch's answer before
+sending the next, back to back on the same broker:
+
+- the baseline: the ingestion edge's own aiokafka producer (``streams.producer``:
+  acks=all, idempotent, its linger and batch sizes), called directly, sends the events
+  as the node puts them on the log (parsed and encoded beforehand, outside the timing)
+  to a topic of its own and waits for the broker's acks of each batch: what the node
+  does per request, less HTTP, authentication, parsing and encoding;
+- Tracklog: ``httpx.AsyncClient`` posts the same calls as ``/v1/batch`` bodies (built
+  beforehand) to the fresh node; an event counts once its request was answered 200
+  (the node answers only after the broker acked every event of it).
+
+The node's agents fold what it accepts as it accepts it, on the same two cores: the
+figure is what one running node accepts, not the HTTP edge alone.
+
+**Reads.** Once the node has folded what it accepted, one client reads, back to back
+with a short pause (``PAUSE``), ``eventSchema`` ("Order Completed"), ``profile`` and
+``timeline(first: 50)`` of a user of that load, in turn. Each latency is the client's:
+from sending the POST (bearer token, keep-alive) to having the whole answer, so it
+includes loopback HTTP. First ``ROUNDS`` rounds at idle; then ``tracklog import`` (a
+subprocess, full speed) sends a second load, and reads run from the moment the node
+folds its first events until every agent has drained it: every sample is taken while
+the node folds at full speed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import subprocess
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import orjson
+
+from bench.harness import (
+    PARTITIONS,
+    POLL,
+    SOURCE,
+    WRITE_KEY,
+    Drain,
+    Section,
+    first_user,
+    fresh_prefix,
+    graphql_headers,
+    node_env,
+    percentiles,
+    read_calls,
+    running_node,
+    scrape,
+    wait_drained,
+    write_load,
+)
+from bench.reads import PROFILE, TIMELINE
+from schemas.event import encode_event
+from streams.broker import EmbeddedBroker
+from streams.importer import parse_line
+from streams.producer import EventProducer
+from streams.topics import ensure_topics
+from tests.nodes import TRACKLOG, NodeProcess
+
+logger = logging.getLogger(__name__)
+
+BATCH = 100
+SENDERS = 4
+EVENT_SCHEMA = """query ($source: String!) { eventSchema(source: $source, type: TRACK, event: "Order Completed") {
+  version eventCount columns { path type nullable count } } }"""
+PAUSE = 0.01
+
+T = TypeVar("T")
+Samples = dict[str, list[float]]
+
+
+@dataclass(frozen=True)
+class Sent:
+    acked: int
+    failed: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.acked / self.seconds
+
+
+async def _send_all(batches: Sequence[tuple[int, T]], send: Callable[[T], Awaitable[bool]]) -> Sent:
+    """Send every (events, batch) from SENDERS senders, one batch in flight each."""
+    queue = list(reversed(batches))
+    acked = failed = 0
+
+    async def sender() -> None:
+        nonlocal acked, failed
+        while queue:
+            count, batch = queue.pop()
+            if await send(batch):
+                acked += count
+            else:
+                failed += count
+
+    started = time.perf_counter()
+    await asyncio.gather(*(sender() for _ in range(SENDERS)))
+    return Sent(acked, failed, time.perf_counter() - started)
+
+
+def _chunks(items: list[T]) -> list[list[T]]:
+    return [items[i : i + BATCH] for i in range(0, len(items), BATCH)]
+
+
+async def raw_producer(broker: EmbeddedBroker, topic: str, records: list[tuple[bytes, bytes]]) -> Sent:
+    await ensure_topics(broker.bootstrap, [(topic, PARTITIONS, {})])
+    producer = EventProducer(broker.bootstrap, topic, timeout=60)
+    await producer.start()
+
+    async def send(batch: list[tuple[bytes, bytes]]) -> bool:
+        await producer.send_all(batch)
+        return True
+
+    try:
+        return await _send_all([(len(batch), batch) for batch in _chunks(records)], send)
+    finally:
+        await producer.stop()
+
+
+async def over_http(node: NodeProcess, calls: list[bytes]) -> Sent:
+    bodies = [(len(chunk), b'{"batch":[' + b",".join(chunk) + b"]}") for chunk in _chunks(calls)]
+    limits = httpx.Limits(max_connections=SENDERS, max_keepalive_connections=SENDERS)
+    async with httpx.AsyncClient(base_url=node.url, auth=(WRITE_KEY, ""), limits=limits, timeout=60) as client:
+
+        async def send(body: bytes) -> bool:
+            response = await client.post("/v1/batch", content=body, headers={"content-type": "application/json"})
+            if response.status_code != 200:
+                logger.warning("/v1/batch answered %d: %s", response.status_code, response.text[:200])
+            return response.status_code == 200
+
+        return await _send_all(bodies, send)
+
+
+class Reader:
+    """One client reading the three queries in turn, timing each."""
+
+    def __init__(self, client: httpx.AsyncClient, user: str) -> None:
+        self._client = client
+        self._queries: list[tuple[str, str, dict[str, Any]]] = [
+            ("eventSchema", EVENT_SCHEMA, {"source": SOURCE}),
+            ("profile", PROFILE, {"id": user}),
+            ("timeline(first: 50)", TIMELINE, {"id": user, "after": None}),
+        ]
+
+    async def round(self, samples: Samples) -> None:
+        for name, query, variables in self._queries:
+            body = orjson.dumps({"query": query, "variables": variables})
+            started = time.perf_counter()
+            response = await self._client.post("/graphql", content=body)
+            elapsed = (time.perf_counter() - started) * 1000
+            answer = response.json()
+            if response.status_code != 200 or answer.get("errors") or not any(answer["data"].values()):
+                raise RuntimeError(f"{name} answered {response.status_code}: {response.text[:300]}")
+            samples.setdefault(name, []).append(elapsed)
+            await asyncio.sleep(PAUSE)
+
+    async def until(self, done: Callable[[], bool]) -> Samples:
+        samples: Samples = {}
+        while not done():
+            await self.round(samples)
+        return samples
+
+
+@dataclass(frozen=True)
+class Serving:
+    """The node under test and where it runs."""
+
+    broker: EmbeddedBroker
+    directory: Path
+    prefix: str
+    node: NodeProcess
+
+    def start_import(self, path: Path) -> subprocess.Popen[bytes]:
+        """``tracklog import`` of ``path`` onto the node's events topic, as a user runs it."""
+        env = {
+            **os.environ,
+            **node_env(self.broker, self.prefix),
+            "TRACKLOG_DATA_DIR": str(self.directory / f"{self.prefix}-import"),
+        }
+        with open(self.directory / f"{self.prefix}-import.log", "wb") as log:
+            return subprocess.Popen(
+                [TRACKLOG, "import", str(path), "--source", SOURCE],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+
+    async def routed_past(self, count: int, *, timeout: float) -> None:
+        """Return once route-events has processed more than ``count`` events."""
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient(base_url=self.node.url, timeout=10) as client:
+            while (await scrape(client)).of("route-events") <= count:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"the node routed no more than {count:,} events in {timeout:.0f} s")
+                await asyncio.sleep(POLL)
+
+    async def reads_during_import(
+        self, reader: Reader, folded: int, path: Path, imported: int, *, timeout: float
+    ) -> tuple[Samples, float, Drain]:
+        """Import ``path`` (``imported`` events) into the node, which has folded ``folded``
+        so far, and read until it has folded them all: the samples, the seconds from the
+        import's start to every agent drained, and the node's drain."""
+        started = time.monotonic()
+        importer = self.start_import(path)
+        drain = asyncio.create_task(
+            wait_drained(
+                self.node, self.broker, self.prefix, folded + imported, since=started, timeout=timeout, folded=folded
+            )
+        )
+        try:
+            # Reads count from the moment the node folds the import's first events.
+            await self.routed_past(folded, timeout=timeout)
+            samples = await reader.until(drain.done)
+            drained = await drain
+        finally:
+            drain.cancel()
+            if importer.poll() is None:
+                importer.terminate()
+            importer.wait(30)
+        if importer.returncode != 0:
+            raise RuntimeError(f"tracklog import exited with {importer.returncode}: see {self.directory}")
+        return samples, time.monotonic() - started, drained
+
+
+def _latency_rows(phase: str, samples: Samples) -> list[tuple[str, str]]:
+    rows = []
+    for name, timings in samples.items():
+        p50, p99 = percentiles(timings)
+        rows.append((f"{name}, {phase}", f"p50 {p50:.2f} ms, p99 {p99:.2f} ms ({len(timings):,} reads)"))
+    return rows
+
+
+async def run(broker: EmbeddedBroker, directory: Path, *, quick: bool) -> list[Section]:
+    ingested, imported, rounds = (2_000, 1_500, 20) if quick else (20_000, 30_000, 200)
+    timeout = 120 if quick else 900
+    prefix = fresh_prefix("serving")
+    calls = read_calls(write_load(directory / f"{prefix}-ingest.jsonl", seed=7, events=ingested))
+    second = write_load(directory / f"{prefix}-import.jsonl", seed=12, events=imported)
+    now_ms = time.time_ns() // 1_000_000
+    records = [
+        (event.identity_key, encode_event(event))
+        for event in (parse_line(line, source=SOURCE, received_at_ms=now_ms) for line in calls)
+    ]
+
+    raw = await raw_producer(broker, f"{prefix}-raw", records)
+    with running_node(broker, directory, prefix) as node:
+        ours = await over_http(node, calls)
+        logger.info("ingested %d events over HTTP in %.1f s; waiting for the node to fold them", ours.acked, ours.seconds)
+        await wait_drained(node, broker, prefix, ours.acked, since=time.monotonic(), timeout=timeout)
+        async with httpx.AsyncClient(base_url=node.url, headers=graphql_headers(), timeout=30) as client:
+            reader = Reader(client, first_user(calls))
+            idle: Samples = {}
+            for _ in range(rounds):
+                await reader.round(idle)
+            serving = Serving(broker, directory, prefix, node)
+            busy, window, drained = await serving.reads_during_import(
+                reader, ours.acked, second, imported, timeout=timeout
+            )
+            logger.info("read %d times during the import, %.1f s", sum(map(len, busy.values())), window)
+
+    ingest = [
+        (
+            f"Tracklog node, /v1/batch ({BATCH} events a request, {SENDERS} senders; acked)",
+            f"{ours.rate:,.0f} events/s ({ours.acked:,} in {ours.seconds:.2f} s"
+            + (f"; {ours.failed:,} NOT acked)" if ours.failed else ")"),
+        ),
+        (
+            "aiokafka producer (the edge's, called directly), same events and batches, straight to the broker",
+            f"{raw.rate:,.0f} events/s ({raw.acked:,} in {raw.seconds:.2f} s)",
+        ),
+        ("ratio (target ≥ 0.5×)", f"{ours.rate / raw.rate:.2f}×"),
+    ]
+    reads = [
+        *_latency_rows("idle (target p99 < 10 ms)", idle),
+        *_latency_rows("during the import (target p99 < 50 ms)", busy),
+        (
+            f"the import: tracklog import of {imported:,} events, folded while read",
+            f"{window:.1f} s from its start to every agent drained ({drained.rate:,.0f} events/s through the node)",
+        ),
+    ]
+    return [
+        ("Ingest: events/s accepted over /v1/batch against a raw aiokafka producer, same events", ingest),
+        ("Reads over HTTP: GraphQL p50/p99 at idle and during a full-speed import", reads),
+    ]
+
+
+def main(broker: EmbeddedBroker, directory: Path, quick: bool) -> list[Section]:
+    return asyncio.run(run(broker, directory, quick=quick))
