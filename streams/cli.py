@@ -68,13 +68,18 @@ def _broker_for(settings: Settings) -> Iterator[Settings]:
         broker.stop()
 
 
-def cmd_dev(settings: Settings) -> int:
-    """The embedded default: a broker of our own (unless TRACKLOG_BROKER), then one node."""
+def dev_settings(settings: Settings) -> Settings:
+    """``settings`` in dev mode, which accepts any write key and needs no API token:
+    so it serves on loopback only, whatever TRACKLOG_HTTP_HOST says."""
     if settings.http_host not in ("127.0.0.1", "localhost", "::1"):
-        # Dev mode accepts any write key and needs no API token: loopback only.
         logger.warning("dev mode serves on loopback only; ignoring TRACKLOG_HTTP_HOST=%s", settings.http_host)
         settings = settings.model_copy(update={"http_host": "127.0.0.1"})
-    with _broker_for(settings.model_copy(update={"dev": True})) as settings:
+    return settings.model_copy(update={"dev": True})
+
+
+def cmd_dev(settings: Settings) -> int:
+    """The embedded default: a broker of our own (unless TRACKLOG_BROKER), then one node."""
+    with _broker_for(dev_settings(settings)) as settings:
         return _run_dev(settings)
 
 

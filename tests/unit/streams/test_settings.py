@@ -59,3 +59,15 @@ def test_session_timeout_reaches_the_faust_app_and_stays_within_the_brokers_boun
     monkeypatch.setenv("TRACKLOG_SESSION_TIMEOUT", "2")  # below Kafka's group minimum
     with pytest.raises(ValueError, match="session_timeout"):
         Settings()
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.7"])
+def test_dev_mode_serves_on_loopback_only(monkeypatch: pytest.MonkeyPatch, host: str) -> None:
+    from streams.cli import dev_settings
+
+    monkeypatch.setenv("TRACKLOG_HTTP_HOST", host)
+    settings = dev_settings(Settings())
+    assert settings.dev and settings.http_host == "127.0.0.1"
+    monkeypatch.setenv("TRACKLOG_HTTP_HOST", "::1")
+    assert dev_settings(Settings()).http_host == "::1"
+    assert Settings().http_host == "::1" and not Settings().dev
