@@ -193,19 +193,25 @@ class KeptFolds(Generic[F]):
 
     def __init__(self, make: Callable[[PartitionBuffers, int], F]) -> None:
         self._make = make
-        self.forget()
-
-    def forget(self) -> None:
         self._buffers = PartitionBuffers()
         self._folds: dict[int, F] = {}
+        self._stale = False
+
+    def forget(self) -> None:
+        """Start the next step afresh; a step under way still flushes what it folded."""
+        self._stale = True
 
     @contextmanager
     def step(self) -> Iterator[None]:
         """One agent step: if it fails half-way, what the folds kept is dropped."""
+        if self._stale:
+            self._buffers = PartitionBuffers()
+            self._folds = {}
+            self._stale = False
         try:
             yield
         except BaseException:
-            self.forget()
+            self._stale = True
             raise
 
     def of(self, partition: int) -> F:

@@ -80,6 +80,19 @@ def _processed(node: NodeProcess, agent: str) -> float:
     return 0.0
 
 
+def _where_it_waits(node: NodeProcess) -> str:
+    """What a node that stopped making progress shows: its counters and its stacks."""
+    assert node.process is not None
+    counters = {agent: _processed(node, agent) for agent in ("route-events", "fold-schemas", "fold-identities")}
+    dump = subprocess.run(
+        [str(Path(TRACKLOG).with_name("py-spy")), "dump", "--pid", str(node.process.pid)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return f"processed: {counters}\n{dump.stdout[-6000:]}{dump.stderr[-2000:]}"
+
+
 def _timeline_length(node: NodeProcess, identifier: str) -> int:
     count, after = 0, None
     while True:
@@ -133,7 +146,9 @@ async def test_a_node_killed_mid_import_restarts_with_every_event_exactly_once(
     try:
         await asyncio.to_thread(wait_until, drained, timeout=120, what="the node to drain the log")
     except AssertionError as exc:
-        raise AssertionError(f"{exc}; records not committed, per topic: {behind}") from None
+        raise AssertionError(
+            f"{exc}; records not committed, per topic: {behind}\n{_where_it_waits(node)}"
+        ) from None
 
     events = [decode_event(record.value) for record in await all_records(kafka.bootstrap, topics[0])]
     on_log = {event.message_id for event in events}
