@@ -43,6 +43,19 @@ def _timed(title: str, benchmark: Callable[[], list[Section]]) -> list[Section]:
     return sections
 
 
+NOTES = "## Notes"
+
+
+def _notes(out: Path) -> str:
+    """The hand-written notes of ``out`` (from its "## Notes" heading on), kept across runs."""
+    try:
+        existing = out.read_text()
+    except FileNotFoundError:
+        return ""
+    start = existing.find(NOTES)
+    return "\n" + existing[start:] if start >= 0 else ""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="small sizes: checks the benchmarks run")
@@ -72,7 +85,7 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if not args.quick:
-        args.out.write_text(text)
+        args.out.write_text(text + _notes(args.out))
 
 
 if __name__ == "__main__":
