@@ -45,6 +45,10 @@ class TopicNames:
         )
 
 
+# Just under a broker's default message.max.bytes (1 MiB and a record-batch header).
+STEP_BATCH_BYTES = 1_000_000
+
+
 class Tracklog:
     """One node's Faust app, with handles on every topic and table it uses."""
 
@@ -62,6 +66,11 @@ class Tracklog:
             topic_partitions=partitions,
             topic_replication_factor=1,
             producer_acks=-1,
+            # A step's changelog records for one partition fit in one batch, so the
+            # producer never waits for room mid-flush: every record of a flush reaches
+            # the broker in the same produce request, and a node killed mid-step has
+            # either all of the step's rows on a broker or none (see PartitionBuffers).
+            producer_max_batch_size=STEP_BATCH_BYTES,
             consumer_auto_offset_reset="earliest",
             # Our agents do not iterate over buffers they would need drained on stop;
             # waiting for empty buffers is what hangs a stop after an agent crash.

@@ -165,6 +165,13 @@ class PartitionBuffers:
         persisted offset), never in RocksDB alone, where a restart would dedupe the
         replayed event and the changelog would never get the row. Raises when the
         broker did not take a record; the step's offsets are then not committed.
+
+        The sends do not yield to the event loop (the producer's batches have room
+        for a step, ``streams.app.STEP_BATCH_BYTES``), so they leave in one produce
+        request per broker: a node killed mid-flush leaves all of the step's rows
+        with a broker or none, never a dedupe row without the state it guards.
+        With the changelog partitions on several brokers, or a step larger than a
+        batch, that is no longer so; Kafka transactions would make it so.
         """
         sent = [
             (buffer, sends)
