@@ -31,7 +31,7 @@ from streams.ingest import Ingest
 from streams.metrics import Metrics
 from streams.producer import EventProducer
 from streams.settings import Settings
-from streams.store import TableProfileReader, TableSchemaReader
+from streams.store import TableProfileReader, TableSchemaReader, open_partitions
 from streams.topics import ensure_topics
 
 logger = logging.getLogger(__name__)
@@ -91,6 +91,7 @@ class NodeWorker(faust.Worker):
 
     async def on_startup_finished(self) -> None:
         await super().on_startup_finished()
+        open_partitions(self.node.tracklog)
         # Started last: on a fresh broker, new partitions take a moment to serve reads.
         await self.node.feed.start()
         self.node.ready = True

@@ -2,8 +2,8 @@
 
 Faust's RocksDB store keeps one rocksdict per table partition and offers no range
 scans; the read side needs them (every column of a schema, every schema of a source),
-so this module scans the partition databases directly, read-only. Nothing else
-touches ``Store._dbs``.
+so this module scans the partition databases directly, read-only, and writes the
+agents' batches into them. Nothing else reaches into Faust's store.
 
 Composite keys are built in ``streams.keys``.
 """
@@ -33,10 +33,28 @@ from streams.app import Tracklog
 from streams.keys import scoped
 from streams.profiles import GraphTables
 
+def _partition_dbs(table: Any) -> list[Any]:
+    """The RocksDB of every partition of ``table``.
+
+    Faust opens a partition's database on first use, and its own reads look only in
+    the open ones: after a restart on a kept data dir, a partition nothing has
+    written to yet would look empty. Opening them all (an unowned one is empty)
+    makes every read see every row this node holds.
+    """
+    store = table.data
+    return [store._db_for_partition(partition) for partition in range(table.partitions)]
+
+
+def open_partitions(tracklog: Tracklog) -> None:
+    """Open every table partition, so Faust's own ``table.get`` sees them all too."""
+    for table in tracklog.tables:
+        _partition_dbs(table)
+
+
 def _scan(table: Any, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
     """Every (key, value) of ``table`` whose key starts with ``prefix``, all partitions."""
     store = table.data
-    for db in list(store._dbs.values()):
+    for db in _partition_dbs(table):
         for key, value in db.items(from_key=prefix):
             if not key.startswith(prefix):
                 break
@@ -253,9 +271,8 @@ class TableProfileReader:
 
     def timeline(self, identifier: Identifier, start: bytes) -> Iterator[tuple[bytes, TimelineEntry]]:
         prefix = timeline_prefix(identifier)
-        store = self._t.timeline.data
         # One identifier's entries live in one partition; the others end at once.
-        for db in list(store._dbs.values()):
+        for db in _partition_dbs(self._t.timeline):
             for key, value in db.items(from_key=max(start, prefix)):
                 if not key.startswith(prefix):
                     break
