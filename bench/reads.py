@@ -25,14 +25,25 @@ from streams.store import TableProfileReader
 T0 = 1_790_000_000_000
 
 
+class _Store:
+    def __init__(self, db: Rdict) -> None:
+        self._db = db
+
+    def _db_for_partition(self, partition: int) -> Rdict:
+        return self._db
+
+
 class _Table:
-    """The slice of a Faust table TableProfileReader reads: get() and data._dbs."""
+    """The slice of a one-partition Faust table TableProfileReader reads: get(),
+    partitions and data._db_for_partition."""
+
+    partitions = 1
 
     def __init__(self, path: Path) -> None:
         options = Options(raw_mode=True)
         options.create_if_missing(True)
         self.db = Rdict(str(path), options=options, access_type=AccessType.read_write())
-        self.data = type("Store", (), {"_dbs": {0: self.db}})()
+        self.data = _Store(self.db)
 
     def get(self, key: bytes) -> Any:
         return self.db.get(key)
