@@ -38,6 +38,7 @@ Table = MutableMapping[bytes, bytes]
 ORIGIN_PARTITION = "tracklog-partition"
 ORIGIN_OFFSET = "tracklog-offset"
 
+
 def header(message: Any, name: str) -> bytes | None:
     """The value of header ``name`` of a Kafka message (aiokafka or Faust), if present."""
     headers = message.headers or ()
@@ -46,6 +47,7 @@ def header(message: Any, name: str) -> bytes | None:
         if key == name:
             return bytes(value)
     return None
+
 
 @dataclass
 class SchemaFold:

@@ -11,8 +11,8 @@ Composite keys are built in ``streams.keys``.
 from __future__ import annotations
 
 import asyncio
-from contextlib import contextmanager
 from collections.abc import Callable, Iterator, MutableMapping
+from contextlib import contextmanager
 from typing import Any, Generic, Protocol, TypeVar
 
 import orjson
@@ -95,9 +95,9 @@ class PartitionBuffer(MutableMapping[bytes, bytes]):
     """One partition of a Faust table, read through and written back in one batch.
 
     An agent folds a batch of events into these buffers, then
-    ``PartitionBuffers.flush`` writes every dirty key once: one RocksDB write batch and one changelog message per key, rather
-    than a table write and a changelog message per key per event. A deletion is a
-    tombstone in the changelog, as Faust writes it.
+    ``PartitionBuffers.flush`` writes every dirty key once: one changelog message per
+    key and one RocksDB write batch, rather than a table write and a changelog message
+    per key per event. A deletion is a tombstone in the changelog, as Faust writes it.
     """
 
     def __init__(self, table: Any, partition: int) -> None:
