@@ -1,8 +1,10 @@
 """The agents: decode, call the pure core, write the tables, emit.
 
-``route-events`` reads the ``events`` log (keyed by user identity) and re-keys every
-event by its schema key onto ``schema-input``, so all events of one schema are folded
-in order by one worker. ``fold-schemas`` folds them into the column tables.
+``route-events`` reads the ``events`` log (keyed by user identity), folds each event
+into its user's profile and timeline, and sends what the schema fold needs of it (its
+observation: ``streams.observations``) onto ``schema-input``, keyed by schema key, one
+record per schema per step; so all events of one schema are folded in order by one
+worker. ``fold-schemas`` folds them into the column tables.
 
 A message an agent cannot process goes to the dead-letter topic with its reason and
 position; it never stops the partition.
@@ -22,7 +24,8 @@ from schemas import SchemaError, decode_event
 from streams.app import Tracklog
 from streams.commands import COMMAND, KIND_HEADER
 from streams.metrics import Metrics
-from streams.fold import ORIGIN_OFFSET, ORIGIN_PARTITION, SchemaFold, header
+from streams.fold import SchemaFold
+from streams.observations import OBSERVATIONS, Observation, observation_records, observe
 from streams.profiles import EventFold, LinkFold
 from streams.store import KeptFolds, PartitionBuffers
 
@@ -96,6 +99,8 @@ def install_agents(t: Tracklog, metrics: Metrics, on_change: ChangeListener) -> 
     async def route_events(stream: Any) -> None:
         """Fold each event into its user's timeline and profile; re-key it by schema."""
         async for events in stream.take_events(BATCH, within=BATCH_WAIT):
+            # Each schema's observations in this step, in log order: one record each.
+            observed: dict[bytes, list[Observation]] = {}
             with event_folds.step():
                 for event in events:
                     message = event.message
@@ -107,18 +112,18 @@ def install_agents(t: Tracklog, metrics: Metrics, on_change: ChangeListener) -> 
                         continue
                     for link in fold.fold(event.key or b"", decoded):
                         await producer.send(t.names.identity_links, b"links", link, None, None, None)
+                    try:
+                        observation = observe(decoded, partition=message.partition, offset=message.offset)
+                    except RegistryError as exc:
+                        await _dead_letter(t, metrics, "fold-schemas", message, str(exc))
+                        continue
                     key = SchemaKey(decoded.source, decoded.type.value, decoded.schema_event_name)
-                    await producer.send(
-                        t.names.schema_input,
-                        key.encode(),
-                        event.value,
-                        None,
-                        None,
-                        [
-                            (ORIGIN_PARTITION, str(message.partition).encode()),
-                            (ORIGIN_OFFSET, str(message.offset).encode()),
-                        ],
-                    )
+                    observed.setdefault(key.encode(), []).append(observation)
+                for key, observations in observed.items():
+                    for value in observation_records(observations):
+                        await producer.send(
+                            t.names.schema_input, key, value, None, None, [(KIND_HEADER, OBSERVATIONS)]
+                        )
                 await event_folds.flush(producer)
             metrics.processed.labels("route-events").inc(len(events))
 
@@ -153,28 +158,23 @@ def install_agents(t: Tracklog, metrics: Metrics, on_change: ChangeListener) -> 
     @app.agent(t.schema_input_topic, name="fold-schemas")  # type: ignore[misc]
     async def fold_schemas(stream: Any) -> None:
         async for events in stream.take_events(BATCH, within=BATCH_WAIT):
-            commands: list[str] = []
+            folded_events = 0
             changes: list[tuple[bytes, SchemaChange]] = []
             with schema_folds.step():
                 for event in events:
                     message = event.message
-                    fold = schema_folds.of(message.partition)
                     try:
-                        if header(message, KIND_HEADER) == COMMAND:
-                            commands.append(fold.apply_command(event.key, event.value))
-                            continue
-                        folded = fold.fold(
-                            event.key,
-                            event.value,
-                            partition=int(header(message, ORIGIN_PARTITION) or message.partition),
-                            offset=int(header(message, ORIGIN_OFFSET) or message.offset),
-                        )
+                        folded = schema_folds.of(message.partition).fold_message(message)
                     except (SchemaError, RegistryError, ValueError) as exc:
                         await _dead_letter(t, metrics, "fold-schemas", message, str(exc))
                         continue
-                    changes.extend((event.key, change) for change in folded)
+                    if folded.failures:
+                        reason = "; ".join(f"event {o.message_id}: {exc}" for o, exc in folded.failures)
+                        await _dead_letter(t, metrics, "fold-schemas", message, reason)
+                    folded_events += folded.events
+                    changes.extend((message.key, change) for change in folded.changes)
                 await schema_folds.flush(producer)
-            metrics.processed.labels("fold-schemas").inc(len(events) - len(commands))
+            metrics.processed.labels("fold-schemas").inc(folded_events)
             for key, change in changes:
                 t.schema_changes_topic.send_soon(key=key, value=orjson.dumps(change.to_dict()))
                 metrics.schema_changes.labels(change.change.kind.value).inc()

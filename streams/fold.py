@@ -16,18 +16,19 @@ from registry import (
     Cause,
     ColumnState,
     Limits,
+    RegistryError,
     SchemaChange,
     SchemaKey,
     SchemaState,
-    fold_event,
-    infer_columns,
+    fold_events,
     set_policy,
 )
 from registry.column import from_dict as column_from_dict
 from registry.column import to_dict as column_to_dict
 from schemas import decode_event
-from streams.commands import decode_command
+from streams.commands import COMMAND, KIND_HEADER, decode_command
 from streams.keys import column_key, dedupe_key
+from streams.observations import OBSERVATIONS, Observation, decode_observations, observe
 from streams.rows import Rows
 
 logger = logging.getLogger(__name__)
@@ -47,6 +48,16 @@ def header(message: Any, name: str) -> bytes | None:
         if key == name:
             return bytes(value)
     return None
+
+
+@dataclass(frozen=True)
+class Folded:
+    """What folding one ``schema-input`` message did."""
+
+    changes: list[SchemaChange]
+    events: int  # events it carried, folded or already seen
+    command: str | None = None  # the id of the command it applied
+    failures: tuple[tuple[Observation, RegistryError], ...] = ()  # events set aside
 
 
 @dataclass
@@ -75,40 +86,96 @@ class SchemaFold:
         self._columns.write_back()
         self._schemas.write_back()
 
+    def fold_message(self, message: Any) -> Folded:
+        """Fold one ``schema-input`` message: a policy command, a record of observations,
+        or one event (what ``route-events`` sent before it sent observations).
+
+        Raises SchemaError or ValueError for a message that cannot be decoded, and
+        RegistryError for an event that cannot be folded.
+        """
+        kind = header(message, KIND_HEADER)
+        if kind == COMMAND:
+            return Folded([], 0, self.apply_command(message.key, message.value))
+        if kind == OBSERVATIONS:
+            return self.fold_observations(message.key, decode_observations(message.value))
+        partition = int(header(message, ORIGIN_PARTITION) or message.partition)
+        offset = int(header(message, ORIGIN_OFFSET) or message.offset)
+        return Folded(self.fold(message.key, message.value, partition=partition, offset=offset), 1)
+
     def fold(self, key: bytes, value: bytes, *, partition: int, offset: int) -> list[SchemaChange]:
         """Fold one event of schema ``key``; return the changes it made (none if seen).
 
         Raises SchemaError or RegistryError for a message that cannot be folded.
         """
         event = decode_event(value)
-        schema_key = SchemaKey.decode(key)
-        seen = dedupe_key(key, event.message_id)
-        if self.dedupe.get(seen) is not None:
-            return []
-        inference = infer_columns(
-            {"properties": event.properties, "traits": event.traits, "context": event.context},
-            self.limits,
+        folded = self.fold_observations(
+            key, [observe(event, partition=partition, offset=offset, limits=self.limits)]
         )
-        schema = self._schemas.get(key)
+        if folded.failures:
+            raise folded.failures[0][1]
+        return folded.changes
+
+    def fold_observations(self, key: bytes, observations: list[Observation]) -> Folded:
+        """Fold the observations of schema ``key`` in order, skipping those already seen.
+
+        They are folded as one batch; if that fails (the stored state is inconsistent),
+        one at a time, and each that fails is set aside in ``failures``.
+        """
+        fresh = self._unseen(key, observations)
+        if not fresh:
+            return Folded([], len(observations))
+        try:
+            return Folded(self._fold_batch(key, fresh), len(observations))
+        except RegistryError:
+            pass
+        changes: list[SchemaChange] = []
+        failures: list[tuple[Observation, RegistryError]] = []
+        for observation in fresh:
+            try:
+                changes += self._fold_batch(key, [observation])
+            except RegistryError as exc:
+                failures.append((observation, exc))
+        return Folded(changes, len(observations), failures=tuple(failures))
+
+    def _unseen(self, key: bytes, observations: list[Observation]) -> list[Observation]:
+        """The observations whose messageId neither the dedupe table nor an earlier one holds."""
+        fresh: list[Observation] = []
+        ids: set[str] = set()
+        for observation in observations:
+            message_id = observation.message_id
+            if message_id in ids or self.dedupe.get(dedupe_key(key, message_id)) is not None:
+                continue
+            ids.add(message_id)
+            fresh.append(observation)
+        return fresh
+
+    def _fold_batch(self, key: bytes, observations: list[Observation]) -> list[SchemaChange]:
+        schema_key = SchemaKey.decode(key)
+        paths: set[str] = set()
+        for observation in observations:
+            paths.update(observation.inference.columns)
         columns: dict[str, ColumnState] = {}
-        for path in inference.columns:
+        for path in paths:
             column = self._columns.get(column_key(key, path))
             if column is not None:
                 columns[path] = column
-        cause = Cause(
-            message_id=event.message_id,
-            partition=partition,
-            offset=offset,
-            event_time_ms=event.timestamp_ms,
-        )
-        result = fold_event(
-            schema_key, schema, columns, inference, at_ms=event.timestamp_ms, cause=cause
+        result = fold_events(
+            schema_key,
+            self._schemas.get(key),
+            columns,
+            (
+                (o.inference, o.at_ms, Cause(o.message_id, o.partition, o.offset, o.at_ms))
+                for o in observations
+            ),
         )
         for path, state in result.columns.items():
             self._columns.put(column_key(key, path), state)
         self._schemas.put(key, result.schema)
-        # Last, so a crash before this line replays the event rather than losing it.
-        self.dedupe[seen] = str(event.received_at_ms).encode()
+        # Last, so a crash before these lines replays the events rather than losing them.
+        for observation in observations:
+            self.dedupe[dedupe_key(key, observation.message_id)] = str(
+                observation.received_at_ms
+            ).encode()
         return result.changes
 
     def apply_command(self, key: bytes, value: bytes) -> str:

@@ -29,8 +29,7 @@ from query.domain import DomainError, IdentityGuards
 from registry import RegistryError
 from schemas import SchemaError, decode_event
 from streams.app import Tracklog
-from streams.commands import COMMAND, KIND_HEADER
-from streams.fold import ORIGIN_OFFSET, ORIGIN_PARTITION, SchemaFold, header
+from streams.fold import SchemaFold
 from streams.profiles import EventFold, LinkFold
 from streams.topics import assign_all
 
@@ -139,15 +138,7 @@ async def refold_image(
             fold = schema_folds[p] = SchemaFold(
                 rows(t.columns, p), rows(t.schemas, p), rows(t.schema_dedupe, p)
             )
-        if header(message, KIND_HEADER) == COMMAND:
-            fold.apply_command(message.key, message.value)
-        else:
-            fold.fold(
-                message.key,
-                message.value,
-                partition=int(header(message, ORIGIN_PARTITION) or message.partition),
-                offset=int(header(message, ORIGIN_OFFSET) or message.offset),
-            )
+        fold.fold_message(message)
 
     def fold_event(message: Any) -> None:
         p = message.partition

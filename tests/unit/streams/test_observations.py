@@ -1,0 +1,177 @@
+"""Observations: what route-events sends the schema fold, one record per schema per step."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from registry import ColumnType, Finding, Inference, Limits
+from schemas import decode_event
+from streams.commands import KIND_HEADER
+from streams.fold import SchemaFold
+from streams.observations import (
+    OBSERVATIONS,
+    Observation,
+    decode_observations,
+    encode_observations,
+    observation_records,
+    observe,
+)
+from streams.rebuild import Image, digest
+from tests.unit.streams.test_fold import KEY, _event, events
+
+
+def _observation(i: int, columns: dict[str, ColumnType] | None = None) -> Observation:
+    return Observation(
+        f"m{i}",
+        1_700_000_000_000 + i,
+        1_700_000_000_000 + i,
+        i % 3,
+        i,
+        Inference(columns or {"properties.a": ColumnType.INTEGER}, ()),
+    )
+
+
+def test_observations_round_trip() -> None:
+    observations = [
+        _observation(0),
+        Observation(
+            "m1",
+            5,
+            4,
+            2,
+            7,
+            Inference(
+                {"context.ip": ColumnType.STRING, "properties.items[]": ColumnType.JSON},
+                (Finding("properties.deep", "max_depth"),),
+            ),
+        ),
+    ]
+    assert decode_observations(encode_observations(observations)) == observations
+
+
+def test_observe_infers_every_section_and_keeps_the_events_position() -> None:
+    event = decode_event(_event("m7", {"price": 1.5}, 42))
+    observation = observe(event, partition=3, offset=99, limits=Limits())
+    assert (observation.message_id, observation.at_ms, observation.partition, observation.offset) == (
+        "m7",
+        42,
+        3,
+        99,
+    )
+    assert observation.inference.columns == {"properties.price": ColumnType.NUMBER}
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        (b"not json", "observations: not JSON"),
+        (b"[]", "an `observations` array"),
+        (b'{"observations": [[1, 2]]}', "observations[0]: expected an array of 7 fields"),
+        (b'{"observations": [[1, 2, 3, 4, 5, {}, []]]}', "observations[0]: messageId must be a string"),
+        (b'{"observations": [["m", 2, 3, 4, "5", {}, []]]}', "observations[0]: offset must be an integer"),
+        (b'{"observations": [["m", 2, 3, 4, 5, [], []]]}', "observations[0]: columns must be an object"),
+        (
+            b'{"observations": [["m", 2, 3, 4, 5, {"properties.a": "INT"}, []]]}',
+            "column 'properties.a' has an unknown type 'INT'",
+        ),
+        (b'{"observations": [["m", 2, 3, 4, 5, {}, [["p"]]]]}', "findings must be an array of [path, reason]"),
+    ],
+)
+def test_a_bad_record_is_refused_naming_what_and_where(value: bytes, error: str) -> None:
+    with pytest.raises(ValueError, match=error.replace("[", r"\[").replace("]", r"\]")):
+        decode_observations(value)
+
+
+def test_a_large_step_is_split_into_records_in_order() -> None:
+    wide = {f"properties.c{n}": ColumnType.STRING for n in range(40)}
+    observations = [_observation(i, wide) for i in range(50)]
+    records = observation_records(observations, limit=4096)
+    assert len(records) > 1
+    assert all(len(record) <= 4096 for record in records)
+    assert [o for record in records for o in decode_observations(record)] == observations
+
+
+def _message(value: bytes, offset: int, kind: bytes | None = OBSERVATIONS) -> Any:
+    headers = [(KIND_HEADER, kind)] if kind is not None else []
+    return SimpleNamespace(key=KEY, value=value, headers=headers, partition=0, offset=offset)
+
+
+def _fold_records(messages: list[bytes], steps: list[int], deliveries: int) -> tuple[Image, list[str]]:
+    """Fold ``messages`` (events at offsets 0..n) as route-events sends them: observations
+    grouped into records of ``steps`` events each, each record delivered ``deliveries`` times."""
+    image: Image = {("columns", 0): {}, ("schemas", 0): {}, ("dedupe", 0): {}}
+    fold = SchemaFold(image[("columns", 0)], image[("schemas", 0)], image[("dedupe", 0)])
+    observations = [
+        observe(decode_event(value), partition=0, offset=offset) for offset, value in enumerate(messages)
+    ]
+    ids: list[str] = []
+    start, record = 0, 0
+    while start < len(observations):
+        size = steps[record % len(steps)]
+        value = encode_observations(observations[start : start + size])
+        for _ in range(deliveries):
+            folded = fold.fold_message(_message(value, record))
+            assert not folded.failures
+            ids.extend(change.id for change in folded.changes)
+        start, record = start + size, record + 1
+    fold.write_back()
+    return image, ids
+
+
+def _fold_events(messages: list[bytes]) -> tuple[Image, list[str]]:
+    """The reference: one event record at a time, as route-events sent them before."""
+    image: Image = {("columns", 0): {}, ("schemas", 0): {}, ("dedupe", 0): {}}
+    fold = SchemaFold(image[("columns", 0)], image[("schemas", 0)], image[("dedupe", 0)])
+    ids: list[str] = []
+    for offset, value in enumerate(messages):
+        folded = fold.fold_message(_message(value, offset, kind=None))
+        ids.extend(change.id for change in folded.changes)
+    fold.write_back()
+    return image, ids
+
+
+@settings(max_examples=80, deadline=None)
+@given(events, st.lists(st.integers(1, 5), min_size=1, max_size=4), st.integers(1, 2))
+def test_records_of_observations_fold_to_what_events_one_by_one_fold_to(
+    messages: list[bytes], steps: list[int], deliveries: int
+) -> None:
+    # Duplicated messageIds too: a client's retry is seen once, however it is grouped.
+    messages = messages + messages[:2]
+    by_records, record_ids = _fold_records(messages, steps, deliveries)
+    by_events, event_ids = _fold_events(messages)
+    assert digest(by_records) == digest(by_events)
+    assert record_ids == event_ids
+
+
+def test_a_record_counts_its_events_and_a_replayed_one_changes_nothing() -> None:
+    image: Image = {("columns", 0): {}, ("schemas", 0): {}, ("dedupe", 0): {}}
+    fold = SchemaFold(image[("columns", 0)], image[("schemas", 0)], image[("dedupe", 0)])
+    record = encode_observations([_observation(0), _observation(1)])
+    first = fold.fold_message(_message(record, 0))
+    again = fold.fold_message(_message(record, 1))
+    fold.write_back()
+    assert (first.events, again.events) == (2, 2)
+    assert [c.change.kind.value for c in first.changes] == ["COLUMN_ADDED"]
+    assert again.changes == []
+    assert orjson.loads(image[("schemas", 0)][KEY])["n"] == 2
+
+
+def test_an_event_the_state_cannot_take_is_set_aside_and_the_rest_of_its_record_folded() -> None:
+    image: Image = {("columns", 0): {}, ("schemas", 0): {}, ("dedupe", 0): {}}
+    fold = SchemaFold(image[("columns", 0)], image[("schemas", 0)], image[("dedupe", 0)])
+    fold.fold_message(_message(encode_observations([_observation(0)]), 0))
+    fold.write_back()
+    image[("columns", 0)].clear()  # the summary lists properties.a; its row is gone
+    fresh = SchemaFold(image[("columns", 0)], image[("schemas", 0)], image[("dedupe", 0)])
+    record = encode_observations([_observation(1), _observation(2, {"properties.b": ColumnType.BOOLEAN})])
+    folded = fresh.fold_message(_message(record, 1))
+    assert [(o.message_id, type(exc).__name__) for o, exc in folded.failures] == [
+        ("m1", "InconsistentStateError")
+    ]
+    assert [c.path for c in folded.changes] == ["properties.b"]
