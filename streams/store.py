@@ -133,17 +133,25 @@ class PartitionBuffer(MutableMapping[bytes, bytes]):
     def __len__(self) -> int:
         return len(self._dirty)
 
-    async def send(self, producer: Any) -> list[Any]:
-        """Send the dirty keys to the changelog; return the sends (futures of their acks).
-
-        The records go straight to the transport producer (one aiokafka send each, no
-        per-message Faust future).
+    async def send(self, producer: Any) -> list[tuple[Any, int]]:
+        """Send the dirty keys to the changelog: one record batch (more only if the rows
+        outgrow one), straight to the aiokafka producer under Faust's, with no future
+        per record. Return each batch's send (a future of its ack) with its record count.
         """
         topic = self._table.changelog_topic.get_topic_name()
-        return [
-            await producer.send(topic, key, value, self._partition, None, None)
-            for key, value in self._dirty.items()
-        ]
+        client = producer._ensure_producer()  # the aiokafka producer Faust's wraps
+        sends: list[tuple[Any, int]] = []
+        batch, count = client.create_batch(), 0
+        for key, value in self._dirty.items():
+            if batch.append(key=key, value=value, timestamp=None) is None:
+                sends.append((await client.send_batch(batch, topic, partition=self._partition), count))
+                batch, count = client.create_batch(), 0
+                if batch.append(key=key, value=value, timestamp=None) is None:
+                    raise ValueError(f"a {topic} row of {len(key) + len(value or b'')} bytes outgrows a batch")
+            count += 1
+        if count:
+            sends.append((await client.send_batch(batch, topic, partition=self._partition), count))
+        return sends
 
     def store(self, last_offset: int) -> None:
         """Write the dirty keys to RocksDB, now that the changelog holds them up to
@@ -197,8 +205,9 @@ class PartitionBuffers:
             if (sends := await buffer.send(producer))
         ]
         for buffer, sends in sent:
-            acks = await asyncio.gather(*sends)
-            buffer.store(max(ack.offset for ack in acks))
+            acks = await asyncio.gather(*(send for send, _ in sends))
+            # A batch's ack carries the offset of its first record.
+            buffer.store(max(ack.offset + count - 1 for ack, (_, count) in zip(acks, sends)))
 
 
 class Fold(Protocol):
