@@ -28,6 +28,10 @@ _DATE_TIME = re.compile(
     r"(?:([Zz])|([+-])([0-9]{2})(?::?([0-9]{2}))?)?"
 )
 
+# What `format_rfc3339_ms` writes, so what every event on the log carries: parsed by
+# `datetime.fromisoformat` (C) at a quarter of the general path's cost.
+_CANONICAL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
+
 
 def parse_rfc3339_ms(text: str) -> int | None:
     """Epoch milliseconds of an ISO 8601 / RFC 3339 date-time, or None if `text` is not one.
@@ -35,6 +39,15 @@ def parse_rfc3339_ms(text: str) -> int | None:
     A date-time without an offset is UTC. Results outside years 1-9999 (after
     applying the offset) are None, so every parsed time can be formatted back.
     """
+    if len(text) == 24 and _CANONICAL.fullmatch(text) is not None:
+        try:
+            return (datetime.fromisoformat(text) - _EPOCH) // _ONE_MS
+        except ValueError:
+            pass  # a leap second or year 0: the general path decides
+    return _parse_general(text)
+
+
+def _parse_general(text: str) -> int | None:
     match = _DATE_TIME.fullmatch(text)
     if match is None:
         return None

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from schemas import format_rfc3339_ms, parse_rfc3339_ms
-from schemas.timestamps import MAX_MS, MIN_MS
+from schemas.timestamps import MAX_MS, MIN_MS, _parse_general
 
 NINE_AM = 1_795_424_400_000  # 2026-11-23T09:00:00Z
 
@@ -77,3 +77,28 @@ def test_format() -> None:
 @given(st.integers(MIN_MS, MAX_MS))
 def test_format_parse_round_trip(ms: int) -> None:
     assert parse_rfc3339_ms(format_rfc3339_ms(ms)) == ms
+
+
+@given(
+    st.tuples(
+        st.integers(0, 9999),
+        st.integers(0, 13),
+        st.integers(0, 32),
+        st.integers(0, 24),
+        st.integers(0, 60),
+        st.integers(0, 60),
+        st.integers(0, 999),
+    )
+)
+def test_the_canonical_fast_path_agrees_with_the_general_parser(parts: tuple[int, ...]) -> None:
+    # Every digit string of the canonical shape, valid or not (month 13, day 00, second 60,
+    # year 0000), is parsed as the general path parses it.
+    year, month, day, hour, minute, second, millis = parts
+    text = f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}.{millis:03d}Z"
+    assert parse_rfc3339_ms(text) == _parse_general(text)
+
+
+@pytest.mark.parametrize("text", ["2026-11-23T08:59:60.000Z", "0000-01-01T00:00:00.000Z", "2026-02-30T00:00:00.000Z"])
+def test_the_fast_path_hands_what_it_cannot_parse_to_the_general_parser(text: str) -> None:
+    assert parse_rfc3339_ms(text) == _parse_general(text)
+    assert (parse_rfc3339_ms(text) is None) == (text[:4] == "0000" or "02-30" in text)
