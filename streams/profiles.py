@@ -2,7 +2,8 @@
 
 ``EventFold`` runs in the ``events`` partition of the event's primary identifier: it
 dedupes by messageId, appends the event to that identifier's timeline (one put, never
-a rewrite) and folds its profile row; it returns the identity links the event states.
+a rewrite) and folds its profile row; it returns the identity links the event states,
+less those it returned lately (see ``EventFold.fold``).
 ``LinkFold`` runs on the single ``identity-links`` partition, so merges are serialised.
 """
 
@@ -65,12 +66,21 @@ class EventFold:
         self._profiles: Rows[ProfileState] = Rows(
             self.profiles, ProfileState.from_dict, ProfileState.to_dict, keep=self.keep
         )
+        self._linked: set[Link] = set()
 
     def write_back(self) -> None:
         self._profiles.write_back()
+        if len(self._linked) > self.keep:
+            self._linked.clear()
 
     def fold(self, identity_key: bytes, event: Event) -> list[bytes]:
-        """Fold one event; return its identity links, encoded (none if already seen)."""
+        """Fold one event; return its identity links, encoded (none if already seen).
+
+        A link this fold returned before (up to ``keep`` of them, kept across steps) is
+        not returned again: every event of an identified user states the same link
+        from its anonymousId, and a link applied or refused once is applied or
+        refused for good (profiles only grow), so the graph needs it once.
+        """
         seen = dedupe_key(b"events\x00" + identity_key, event.message_id)
         if self.dedupe.get(seen) is not None:
             return []
@@ -82,8 +92,12 @@ class EventFold:
             row = encode_identifier(primary)
             self._profiles.put(row, apply_event(self._profiles.get(row), event))
         self.dedupe[seen] = str(event.received_at_ms).encode()
+        links = [link for link in links_of(event) if link not in self._linked]
+        if not links:
+            return []
+        self._linked.update(links)
         cause = LinkCause.of(event)
-        return [encode_link(link, cause) for link in links_of(event)]
+        return [encode_link(link, cause) for link in links]
 
 
 @dataclass
