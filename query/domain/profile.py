@@ -129,6 +129,23 @@ def merge_traits(a: Mapping[str, Trait], b: Mapping[str, Trait]) -> dict[str, Tr
 
 def apply_event(state: ProfileState | None, event: Event) -> ProfileState:
     """The state after one more event (not deduped here: see the module doc)."""
+    if state is not None and event.type is not EventType.IDENTIFY and event.type is not EventType.GROUP:
+        # Most events only count: what merge_profiles would give, without re-merging
+        # and re-sorting the traits the event does not touch.
+        name = event.type.value
+        counts = dict(state.counts)
+        if name in counts:
+            counts[name] += 1
+        else:
+            counts[name] = 1
+            counts = dict(sorted(counts.items()))
+        return ProfileState(
+            first_seen_ms=min(state.first_seen_ms, event.timestamp_ms),
+            last_seen_ms=max(state.last_seen_ms, event.timestamp_ms),
+            traits=state.traits,
+            counts=counts,
+            groups=state.groups,
+        )
     traits: dict[str, Trait] = {}
     if event.type is EventType.IDENTIFY:
         traits = {

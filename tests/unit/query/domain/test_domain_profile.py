@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -152,3 +153,11 @@ def test_merging_the_folds_of_a_split_equals_folding_everything(es: list[Event],
     left, right = fold(es[:cut]), fold(es[cut:])
     assert left is not None and right is not None
     assert merge_profiles(left, right) == fold(es)
+
+
+@given(states, events())
+def test_applying_an_event_equals_merging_its_own_state(state: ProfileState, e: Event) -> None:
+    # apply_event takes a shortcut for events that only count; it must stay a merge.
+    applied, merged = apply_event(state, e), merge_profiles(state, apply_event(None, e))
+    assert applied == merged
+    assert orjson.dumps(applied.to_dict()) == orjson.dumps(merged.to_dict())
