@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import aiohttp
 import httpx
 import orjson
 
@@ -144,10 +145,14 @@ async def over_http(node: NodeProcess, calls: list[bytes]) -> Sent:
 
 
 class Reader:
-    """One client reading the three queries in turn, timing each."""
+    """One client reading the three queries in turn, timing each.
 
-    def __init__(self, client: httpx.AsyncClient, user: str) -> None:
-        self._client = client
+    It reads with aiohttp, whose C parser costs the measured round trip ~0.3 ms where
+    httpx cost ~3 ms of Python on the same two cores as the node.
+    """
+
+    def __init__(self, session: aiohttp.ClientSession, user: str) -> None:
+        self._session = session
         self._queries: list[tuple[str, str, dict[str, Any]]] = [
             ("eventSchema", EVENT_SCHEMA, {"source": SOURCE}),
             ("profile", PROFILE, {"id": user}),
@@ -158,11 +163,12 @@ class Reader:
         for name, query, variables in self._queries:
             body = orjson.dumps({"query": query, "variables": variables})
             started = time.perf_counter()
-            response = await self._client.post("/graphql", content=body)
+            async with self._session.post("/graphql", data=body) as response:
+                raw = await response.read()
             elapsed = (time.perf_counter() - started) * 1000
-            answer = response.json()
-            if response.status_code != 200 or answer.get("errors") or not any(answer["data"].values()):
-                raise RuntimeError(f"{name} answered {response.status_code}: {response.text[:300]}")
+            answer = orjson.loads(raw)
+            if response.status != 200 or answer.get("errors") or not any(answer["data"].values()):
+                raise RuntimeError(f"{name} answered {response.status}: {raw[:300]!r}")
             samples.setdefault(name, []).append(elapsed)
             await asyncio.sleep(PAUSE)
 
@@ -260,8 +266,10 @@ async def run(broker: EmbeddedBroker, directory: Path, *, quick: bool) -> list[S
         ours = await over_http(node, calls)
         logger.info("ingested %d events over HTTP in %.1f s; waiting for the node to fold them", ours.acked, ours.seconds)
         await wait_drained(node, broker, prefix, ours.acked, since=time.monotonic(), timeout=timeout)
-        async with httpx.AsyncClient(base_url=node.url, headers=graphql_headers(), timeout=30) as client:
-            reader = Reader(client, first_user(calls))
+        async with aiohttp.ClientSession(
+            base_url=node.url, headers=graphql_headers(), timeout=aiohttp.ClientTimeout(total=30)
+        ) as session:
+            reader = Reader(session, first_user(calls))
             idle: Samples = {}
             for _ in range(rounds):
                 await reader.round(idle)

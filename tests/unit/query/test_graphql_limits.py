@@ -32,3 +32,12 @@ def test_introspection_can_be_turned_off() -> None:
     query = "{ __schema { queryType { name } } }"
     assert _errors(Limits(introspection=True), query) == []
     assert any("introspection has been disabled" in e for e in _errors(Limits(introspection=False), query))
+
+
+def test_a_cached_validation_still_refuses_the_same_query_again() -> None:
+    # Parse and validation are cached by query text; the refusal must be cached too.
+    schema = build_schema(Limits(max_depth=2))
+    query = '{ eventSchema(source: "web", type: TRACK, event: "B") { column(path: "p") { history { id } } } }'
+    for _ in range(3):
+        result = schema.execute_sync(query, context_value=context())
+        assert any("exceeds maximum operation depth" in e.message for e in result.errors or [])
