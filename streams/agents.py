@@ -12,7 +12,9 @@ position; it never stops the partition.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -42,6 +44,27 @@ BATCH_WAIT = 0.05
 # working set of fold-schemas; recent users that of route-events.
 KEEP_SCHEMA_ROWS = 50_000
 KEEP_PROFILES = 20_000
+# The longest a step holds the event loop before it lets a read in (see Pacer).
+SLICE = 0.005
+
+
+class Pacer:
+    """Lets the event loop run other tasks once a step has held it for ``slice_s``.
+
+    A step of 500 events is ~100 ms of CPU. The node answers HTTP on the same loop,
+    so a read arriving mid-step would wait for the rest of it; with a pacer called
+    once per event it waits for at most a slice. A step's changelog sends never
+    yield (``PartitionBuffers.flush``); only the folding between them does.
+    """
+
+    def __init__(self, slice_s: float = SLICE) -> None:
+        self._slice = slice_s
+        self._since = time.perf_counter()
+
+    async def __call__(self) -> None:
+        if time.perf_counter() - self._since >= self._slice:
+            await asyncio.sleep(0)
+            self._since = time.perf_counter()
 
 
 async def _dead_letter(
@@ -98,11 +121,13 @@ def install_agents(t: Tracklog, metrics: Metrics, on_change: ChangeListener) -> 
     @app.agent(t.events_topic, name="route-events")  # type: ignore[misc]
     async def route_events(stream: Any) -> None:
         """Fold each event into its user's timeline and profile; re-key it by schema."""
+        pace = Pacer()
         async for events in stream.take_events(BATCH, within=BATCH_WAIT):
             # Each schema's observations in this step, in log order: one record each.
             observed: dict[bytes, list[Observation]] = {}
             with event_folds.step():
                 for event in events:
+                    await pace()
                     message = event.message
                     fold = event_folds.of(message.partition)
                     try:
@@ -157,11 +182,13 @@ def install_agents(t: Tracklog, metrics: Metrics, on_change: ChangeListener) -> 
 
     @app.agent(t.schema_input_topic, name="fold-schemas")  # type: ignore[misc]
     async def fold_schemas(stream: Any) -> None:
+        pace = Pacer()
         async for events in stream.take_events(BATCH, within=BATCH_WAIT):
             folded_events = 0
             changes: list[tuple[bytes, SchemaChange]] = []
             with schema_folds.step():
                 for event in events:
+                    await pace()
                     message = event.message
                     try:
                         folded = schema_folds.of(message.partition).fold_message(message)
