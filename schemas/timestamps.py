@@ -28,9 +28,13 @@ _DATE_TIME = re.compile(
     r"(?:([Zz])|([+-])([0-9]{2})(?::?([0-9]{2}))?)?"
 )
 
-# What `format_rfc3339_ms` writes, so what every event on the log carries: parsed by
-# `datetime.fromisoformat` (C) at a quarter of the general path's cost.
-_CANONICAL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
+# The shapes SDKs send and `format_rfc3339_ms` writes (so what every event on the log
+# carries): a full date-time in UTC or with an hh:mm offset (hh < 24, mm < 60). `datetime.fromisoformat`
+# (C) parses them at a quarter of the general path's cost; anything else, and what
+# it refuses (a leap second, year 0), takes the general path.
+_COMMON = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
+)
 
 
 def parse_rfc3339_ms(text: str) -> int | None:
@@ -39,11 +43,13 @@ def parse_rfc3339_ms(text: str) -> int | None:
     A date-time without an offset is UTC. Results outside years 1-9999 (after
     applying the offset) are None, so every parsed time can be formatted back.
     """
-    if len(text) == 24 and _CANONICAL.fullmatch(text) is not None:
+    if _COMMON.fullmatch(text) is not None:
         try:
-            return (datetime.fromisoformat(text) - _EPOCH) // _ONE_MS
-        except ValueError:
-            pass  # a leap second or year 0: the general path decides
+            ms = (datetime.fromisoformat(text) - _EPOCH) // _ONE_MS
+        except (ValueError, OverflowError):
+            pass
+        else:
+            return ms if MIN_MS <= ms <= MAX_MS else None
     return _parse_general(text)
 
 
@@ -80,9 +86,5 @@ def format_rfc3339_ms(ms: int) -> str:
     """
     if not MIN_MS <= ms <= MAX_MS:
         raise ValueError(f"{ms} ms is outside years 0001-9999")
-    t = _EPOCH + timedelta(milliseconds=ms)
-    # Not strftime: its %Y does not zero-pad years below 1000 on every platform.
-    return (
-        f"{t.year:04d}-{t.month:02d}-{t.day:02d}T"
-        f"{t.hour:02d}:{t.minute:02d}:{t.second:02d}.{t.microsecond // 1000:03d}Z"
-    )
+    # isoformat (C) pads the year to four digits on every platform, unlike strftime's %Y.
+    return (_EPOCH + timedelta(milliseconds=ms)).isoformat(timespec="milliseconds")[:-6] + "Z"

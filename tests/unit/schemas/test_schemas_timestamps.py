@@ -1,5 +1,7 @@
 """RFC 3339 date-times to epoch milliseconds and back."""
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -79,6 +81,15 @@ def test_format_parse_round_trip(ms: int) -> None:
     assert parse_rfc3339_ms(format_rfc3339_ms(ms)) == ms
 
 
+fraction = st.one_of(st.just(""), st.text("0123456789", min_size=1, max_size=9).map(lambda f: "." + f))
+offset = st.one_of(
+    st.just("Z"),
+    st.tuples(st.sampled_from("+-"), st.integers(0, 25), st.integers(0, 60)).map(
+        lambda o: f"{o[0]}{o[1]:02d}:{o[2]:02d}"
+    ),
+)
+
+
 @given(
     st.tuples(
         st.integers(0, 9999),
@@ -87,18 +98,38 @@ def test_format_parse_round_trip(ms: int) -> None:
         st.integers(0, 24),
         st.integers(0, 60),
         st.integers(0, 60),
-        st.integers(0, 999),
-    )
+    ),
+    fraction,
+    offset,
 )
-def test_the_canonical_fast_path_agrees_with_the_general_parser(parts: tuple[int, ...]) -> None:
-    # Every digit string of the canonical shape, valid or not (month 13, day 00, second 60,
-    # year 0000), is parsed as the general path parses it.
-    year, month, day, hour, minute, second, millis = parts
-    text = f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}.{millis:03d}Z"
+def test_the_fast_path_agrees_with_the_general_parser(parts: tuple[int, ...], fraction: str, offset: str) -> None:
+    # Every digit string of the shapes the fast path takes, valid or not (month 13, day 00,
+    # second 60, year 0000, offset 25:00, past year 9999 in UTC), parses as the general path.
+    year, month, day, hour, minute, second = parts
+    text = f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}{fraction}{offset}"
     assert parse_rfc3339_ms(text) == _parse_general(text)
 
 
-@pytest.mark.parametrize("text", ["2026-11-23T08:59:60.000Z", "0000-01-01T00:00:00.000Z", "2026-02-30T00:00:00.000Z"])
-def test_the_fast_path_hands_what_it_cannot_parse_to_the_general_parser(text: str) -> None:
-    assert parse_rfc3339_ms(text) == _parse_general(text)
-    assert (parse_rfc3339_ms(text) is None) == (text[:4] == "0000" or "02-30" in text)
+@pytest.mark.parametrize(
+    ("text", "ms"),
+    [
+        ("2026-11-23T08:59:60.000Z", NINE_AM),  # a leap second
+        ("0000-01-01T00:00:00.000Z", None),
+        ("2026-02-30T00:00:00.000Z", None),
+        ("0001-01-01T00:00:00+01:00", None),
+        ("9999-12-31T23:59:59-01:00", None),
+        ("2026-11-23T09:00:00+24:00", None),
+    ],
+)
+def test_the_fast_path_hands_what_it_cannot_take_to_the_general_parser(text: str, ms: int | None) -> None:
+    assert parse_rfc3339_ms(text) == _parse_general(text) == ms
+
+
+@given(st.integers(MIN_MS, MAX_MS))
+def test_format_agrees_with_its_fields(ms: int) -> None:
+    text = format_rfc3339_ms(ms)
+    t = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=ms)
+    assert text == (
+        f"{t.year:04d}-{t.month:02d}-{t.day:02d}T"
+        f"{t.hour:02d}:{t.minute:02d}:{t.second:02d}.{t.microsecond // 1000:03d}Z"
+    )
