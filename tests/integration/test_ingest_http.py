@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from aiokafka.partitioner import murmur2
 
 from schemas import decode_event
 from streams.broker import EmbeddedBroker
@@ -17,7 +18,7 @@ from streams.settings import Settings
 from streams.topics import ensure_topics
 from tests.integration.edge import NOW_MS, edge_client
 from tests.nodes import fresh_prefix
-from tests.topics import read_records
+from tests.topics import all_records, read_records
 
 
 TRACK = {"userId": "u1", "event": "Order Completed", "properties": {"total": 12.5}}
@@ -64,6 +65,27 @@ async def test_batch_gzip_and_write_key_in_body(
     records = await read_records(kafka.bootstrap, topic, 2)
     assert sorted(r.key for r in records) == [b"a9", b"u2"]
     assert {decode_event(r.value).message_id for r in records}.isdisjoint({""})
+
+
+async def test_a_users_events_stay_in_order_on_the_partition_of_their_key(
+    client: httpx.AsyncClient, kafka: EmbeddedBroker, topic: str
+) -> None:
+    # The partition a Java client picks for a key: murmur2 of the key over the partitions.
+    users = [f"u{n}" for n in range(10)]
+    calls = [
+        {"type": "track", "userId": user, "event": "Viewed", "messageId": f"{user}-{i}"}
+        for i in range(4)
+        for user in users
+    ]
+    response = await client.post("/v1/batch", json={"batch": calls}, auth=("test-key", ""))
+    assert response.status_code == 200, response.text
+    records = await all_records(kafka.bootstrap, topic)
+    assert len(records) == len(calls)
+    for user in users:
+        mine = [r for r in records if r.key == user.encode()]
+        assert {r.partition for r in mine} == {(murmur2(user.encode()) & 0x7FFFFFFF) % 2}
+        ordered = sorted(mine, key=lambda r: r.offset)
+        assert [decode_event(r.value).message_id for r in ordered] == [f"{user}-{i}" for i in range(4)]
 
 
 @pytest.mark.parametrize(
