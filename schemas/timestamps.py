@@ -12,6 +12,7 @@ HTTP API docs show `2015-2-02T00:30:08.276Z`). Formatting is strict RFC 3339:
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 
 #: The earliest and latest instants a four-digit-year RFC 3339 string can name.
@@ -86,5 +87,11 @@ def format_rfc3339_ms(ms: int) -> str:
     """
     if not MIN_MS <= ms <= MAX_MS:
         raise ValueError(f"{ms} ms is outside years 0001-9999")
+    return f"{_second(ms // 1000)}.{ms % 1000:03d}Z"
+
+
+@lru_cache(maxsize=4096)
+def _second(seconds: int) -> str:
+    """`YYYY-MM-DDTHH:MM:SS` of an epoch second: the events of a request share a few."""
     # isoformat (C) pads the year to four digits on every platform, unlike strftime's %Y.
-    return (_EPOCH + timedelta(milliseconds=ms)).isoformat(timespec="milliseconds")[:-6] + "Z"
+    return (_EPOCH + timedelta(seconds=seconds)).isoformat()[:-6]
