@@ -15,8 +15,8 @@ the first batch seen, so worker start-up counts on neither side.
 **Scale.** Per-event cost (the measured interval over the events in it) and peak RSS at
 each size. Sizes run smallest first within a time budget: a size whose run would not
 fit in what is left of it (projected from the previous size's wall time per event:
-generating, loading, starting and folding, and the baseline at its size) is not run,
-and the table says so.
+generating, loading, starting and folding; the baseline runs at one size only) is
+not run, and the table says so.
 """
 
 from __future__ import annotations
@@ -101,14 +101,19 @@ async def noop_baseline(
 
 async def _run_size(
     broker: EmbeddedBroker, directory: Path, size: int, *, baseline: bool, timeout: float
-) -> tuple[NodeRun, Drain | None]:
-    """A fresh node over ``size`` preloaded events (after the no-op agent, if ``baseline``)."""
+) -> tuple[NodeRun, Drain | None, float]:
+    """A fresh node over ``size`` preloaded events (after the no-op agent, if ``baseline``);
+    also the wall seconds the no-op agent took (0 without it)."""
     prefix = fresh_prefix(f"pipeline{size}")
     load = write_load(directory / f"{prefix}.jsonl", seed=SEED, events=size)
     try:
         await preload(broker, prefix, load)
-        noop = await noop_baseline(broker, directory, prefix, size, timeout=timeout) if baseline else None
-        return await run_until_drained(broker, directory, prefix, size, timeout=timeout), noop
+        noop, noop_seconds = None, 0.0
+        if baseline:
+            started = time.monotonic()
+            noop = await noop_baseline(broker, directory, prefix, size, timeout=timeout)
+            noop_seconds = time.monotonic() - started
+        return await run_until_drained(broker, directory, prefix, size, timeout=timeout), noop, noop_seconds
     finally:
         load.unlink(missing_ok=True)
         shutil.rmtree(directory / prefix, ignore_errors=True)
@@ -170,11 +175,12 @@ async def run(broker: EmbeddedBroker, directory: Path, *, quick: bool) -> list[S
             )
             continue
         size_started = time.monotonic()
-        run, noop = await _run_size(
+        run, noop, noop_seconds = await _run_size(
             broker, directory, size, baseline=size == pipeline_size, timeout=max(2 * left, 2 * projected, 120.0)
         )
         runs[size] = run
-        seconds_per_event = (time.monotonic() - size_started) / size
+        # The next size runs no baseline: project from this one's run without it.
+        seconds_per_event = (time.monotonic() - size_started - noop_seconds) / size
         if noop is not None:
             pipeline = _pipeline_rows(size, run.drain, noop)
         scale.append(
