@@ -35,7 +35,8 @@ logger = logging.getLogger(__name__)
 
 Table = MutableMapping[bytes, bytes]
 
-# Headers that carry the event's position in the ``events`` log through the re-keying.
+# Headers of the single-event records route-events sent before it sent observations
+# (logs written by older nodes): the event's position in the ``events`` log.
 ORIGIN_PARTITION = "tracklog-partition"
 ORIGIN_OFFSET = "tracklog-offset"
 
