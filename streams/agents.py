@@ -40,7 +40,8 @@ ChangeListener = Callable[[SchemaChange], None]
 # per batch. A step stays short (tens of ms), so reads on the same loop stay fast.
 BATCH = 500
 BATCH_WAIT = 0.05
-# Rows each fold keeps decoded between steps: every column of every schema is the
+# Rows each agent keeps decoded between steps, over all its partitions (so its memory
+# does not grow with users): every column of every schema is the
 # working set of fold-schemas; recent users that of route-events.
 KEEP_SCHEMA_ROWS = 50_000
 KEEP_PROFILES = 20_000
@@ -102,14 +103,17 @@ def install_agents(t: Tracklog, metrics: Metrics, on_change: ChangeListener) -> 
     # The transport producer: one aiokafka send per record, without a Faust future each
     # (Faust flushes it before every offset commit).
     producer = app.producer
+    # The rows kept are split among the partitions: one fold per partition keeps its share.
+    keep_profiles = max(1, KEEP_PROFILES // t.settings.partitions)
+    keep_schema_rows = max(1, KEEP_SCHEMA_ROWS // t.settings.partitions)
     event_folds = KeptFolds(
         lambda buffers, partition: EventFold(
-            *buffers.of(partition, t.event_dedupe, t.profiles, t.timeline), keep=KEEP_PROFILES
+            *buffers.of(partition, t.event_dedupe, t.profiles, t.timeline), keep=keep_profiles
         )
     )
     schema_folds = KeptFolds(
         lambda buffers, partition: SchemaFold(
-            *buffers.of(partition, t.columns, t.schemas, t.schema_dedupe), keep=KEEP_SCHEMA_ROWS
+            *buffers.of(partition, t.columns, t.schemas, t.schema_dedupe), keep=keep_schema_rows
         )
     )
 

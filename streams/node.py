@@ -31,7 +31,12 @@ from streams.ingest import Ingest
 from streams.metrics import Metrics
 from streams.producer import EventProducer
 from streams.settings import Settings
-from streams.store import TableProfileReader, TableSchemaReader, open_partitions
+from streams.store import (
+    TableProfileReader,
+    TableSchemaReader,
+    open_partitions,
+    share_rocksdb_memory,
+)
 from streams.topics import ensure_topics
 
 logger = logging.getLogger(__name__)
@@ -137,6 +142,7 @@ class Node:
         self.settings = settings
         self.ready = False
         self.tracklog = Tracklog(settings)
+        share_rocksdb_memory(self.tracklog, settings.rocksdb_memory_mb * 2**20)
         reader = TableSchemaReader(self.tracklog)
         self.commands = LoggedSchemaCommands(self.tracklog, reader)
         self.feed = KafkaChangeFeed(settings.bootstrap_servers, self.tracklog.names.schema_changes)

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     kafka_libs: Path = REPO_ROOT / "broker" / "lib"
     kafka_heap: str = "512m"
     messageid_ttl_days: float = 7.0
+    # What the node's RocksDB may hold in memory, all tables and partitions together:
+    # half block cache, half memtables (see streams.store.share_rocksdb_memory).
+    rocksdb_memory_mb: int = Field(default=128, ge=16)
     # ``token1,token2``: bearer tokens GraphQL requires outside dev mode.
     api_tokens: SecretStr = SecretStr("")
     # GraphQL limits per operation; a query past one is refused with an error.

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import Any, Generic, Protocol, TypeVar
 
 import orjson
+import rocksdict
 from faust.types import TP
 from rocksdict import WriteBatch
 
@@ -49,6 +50,41 @@ def open_partitions(tracklog: Tracklog) -> None:
     """Open every table partition, so Faust's own ``table.get`` sees them all too."""
     for table in tracklog.tables:
         _partition_dbs(table)
+
+
+def share_rocksdb_memory(tracklog: Tracklog, memory_bytes: int) -> rocksdict.WriteBufferManager:
+    """Bound what every table partition's RocksDB holds in memory, all of them together.
+
+    Faust opens one RocksDB per table partition (50 with 8 partitions), each with a
+    2 GiB block cache of its own and up to 3 x 64 MiB of memtables, so a node's RSS
+    grew with the data it folded (844 MiB at a million events). Here they share one
+    block cache and one write buffer manager (memtables flush once their total
+    reaches its budget), each half of ``memory_bytes``. Call it before the tables
+    open their databases; the options are otherwise Faust's. Returns the manager,
+    whose usage is every memtable's.
+    """
+    cache = rocksdict.Cache(memory_bytes // 2)
+    memtables = rocksdict.WriteBufferManager(memory_bytes // 2, False)
+    for table in tracklog.tables:
+        faust_options = table.data.rocksdb_options
+
+        def as_options(faust_options: Any = faust_options) -> rocksdict.Options:
+            options = rocksdict.Options(raw_mode=True)
+            options.create_if_missing(True)
+            options.set_max_open_files(faust_options.max_open_files)
+            options.set_write_buffer_size(faust_options.write_buffer_size)
+            options.set_target_file_size_base(faust_options.target_file_size_base)
+            options.set_max_write_buffer_number(faust_options.max_write_buffer_number)
+            options.set_write_buffer_manager(memtables)
+            blocks = rocksdict.BlockBasedOptions()
+            blocks.set_bloom_filter(faust_options.bloom_filter_size, block_based=True)
+            blocks.set_block_cache(cache)
+            blocks.set_index_type(rocksdict.BlockBasedIndexType.binary_search())
+            options.set_block_based_table_factory(blocks)
+            return options
+
+        faust_options.as_options = as_options
+    return memtables
 
 
 def _scan(table: Any, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
