@@ -44,7 +44,7 @@ BATCH_WAIT = 0.05
 # does not grow with users): every column of every schema is the
 # working set of fold-schemas; recent users that of route-events.
 KEEP_SCHEMA_ROWS = 50_000
-KEEP_PROFILES = 20_000
+KEEP_PROFILES = 50_000
 # The longest a step holds the event loop before it lets a read in (see Pacer).
 SLICE = 0.005
 

@@ -5,13 +5,14 @@ rewrites that schema's columns, every event of a user that user's profile. Decod
 the stored JSON and encoding it back per event cost more than the fold itself, so a
 step reads each row through ``Rows`` (decoded on first use, then kept) and
 ``write_back`` encodes each changed row into the table once, at the end of the step.
-An agent keeps up to ``keep`` rows decoded from one step to the next (its partitions
-are written by it alone until a rebalance, when it starts afresh).
+An agent keeps the ``keep`` rows it used last decoded from one step to the next (its
+partitions are written by it alone until a rebalance, when it starts afresh).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, MutableMapping
+from itertools import islice
 from typing import Any, Generic, TypeVar
 
 import orjson
@@ -38,25 +39,29 @@ class Rows(Generic[T]):
         self._dirty: set[bytes] = set()
 
     def get(self, key: bytes) -> T | None:
+        values = self._values
         try:
-            return self._values[key]
+            # Moved to the end: the rows are kept in order of last use.
+            value = values.pop(key)
         except KeyError:
-            pass
-        raw = self._table.get(key)
-        value = self._decode(orjson.loads(raw)) if raw is not None else None
-        self._values[key] = value
+            raw = self._table.get(key)
+            value = self._decode(orjson.loads(raw)) if raw is not None else None
+        values[key] = value
         return value
 
     def put(self, key: bytes, value: T) -> None:
+        self._values.pop(key, None)
         self._values[key] = value
         self._dirty.add(key)
 
     def write_back(self) -> None:
-        """Encode every changed row into the table; keep at most ``keep`` rows decoded."""
+        """Encode every changed row into the table; keep the ``keep`` rows used last."""
         for key in self._dirty:
             value = self._values[key]
             assert value is not None
             self._table[key] = orjson.dumps(self._encode(value))
         self._dirty.clear()
-        if len(self._values) > self._keep:
-            self._values.clear()
+        excess = len(self._values) - self._keep
+        if excess > 0:
+            for key in list(islice(self._values, excess)):
+                del self._values[key]
