@@ -124,7 +124,7 @@ def install_agents(t: Tracklog, metrics: Metrics, on_change: ChangeListener) -> 
 
     @app.agent(t.events_topic, name="route-events")  # type: ignore[misc]
     async def route_events(stream: Any) -> None:
-        """Fold each event into its user's timeline and profile; re-key it by schema."""
+        """Fold each event into its user's timeline and profile; send its schema observation."""
         pace = Pacer()
         async for events in stream.take_events(BATCH, within=BATCH_WAIT):
             # Each schema's observations in this step, in log order: one record each.
