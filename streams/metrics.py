@@ -39,7 +39,8 @@ class Metrics:
         )
         self.processed = Counter(
             "tracklog_processed_messages",
-            "Messages folded by each agent.",
+            "Events folded by each agent (identity links for fold-identities; fold-schemas counts"
+            " the events in its records of observations).",
             ["agent"],
             registry=self.registry,
         )
