@@ -12,8 +12,8 @@ HTTP API docs show `2015-2-02T00:30:08.276Z`). Formatting is strict RFC 3339:
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 
 #: The earliest and latest instants a four-digit-year RFC 3339 string can name.
 MIN_MS = -62_135_596_800_000  # 0001-01-01T00:00:00.000Z
@@ -30,9 +30,9 @@ _DATE_TIME = re.compile(
 )
 
 # The shapes SDKs send and `format_rfc3339_ms` writes (so what every event on the log
-# carries): a full date-time in UTC or with an hh:mm offset (hh < 24, mm < 60). `datetime.fromisoformat`
-# (C) parses them at a quarter of the general path's cost; anything else, and what
-# it refuses (a leap second, year 0), takes the general path.
+# carries): a full date-time in UTC or with an hh:mm offset (hh < 24, mm < 60).
+# `datetime.fromisoformat` (C) parses them at a quarter of the general path's cost;
+# anything else, and what it refuses (a leap second, year 0), takes the general path.
 _COMMON = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
 )

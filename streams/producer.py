@@ -2,13 +2,16 @@
 
 Faust's own producer only turns idempotence on inside transactions; the edge needs it
 for every write, so it runs its own aiokafka producer (the same client Faust uses).
+``send_batches`` sends a partition's records as record batches; the agents' changelog
+writes use it too.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
@@ -19,6 +22,28 @@ from streams.errors import BrokerUnavailableError
 logger = logging.getLogger(__name__)
 
 _PARTITIONER = DefaultPartitioner()
+
+
+async def send_batches(
+    producer: AIOKafkaProducer, topic: str, partition: int, records: Iterable[tuple[bytes, bytes | None]]
+) -> list[tuple[Any, int]]:
+    """Send ``records`` to one partition as record batches (aiokafka's ``send_batch``):
+    one batch unless they outgrow it, and no future per record. Return each batch's
+    send (a future of its ack, which carries the offset of its first record) with its
+    record count. Raises ValueError for a record that outgrows an empty batch.
+    """
+    sends: list[tuple[Any, int]] = []
+    batch, count = producer.create_batch(), 0
+    for key, value in records:
+        if batch.append(key=key, value=value, timestamp=None) is None:
+            sends.append((await producer.send_batch(batch, topic, partition=partition), count))
+            batch, count = producer.create_batch(), 0
+            if batch.append(key=key, value=value, timestamp=None) is None:
+                raise ValueError(f"a {topic} record of {len(key) + len(value or b'')} bytes outgrows a batch")
+        count += 1
+    if count:
+        sends.append((await producer.send_batch(batch, topic, partition=partition), count))
+    return sends
 
 
 class EventProducer:
@@ -74,22 +99,17 @@ class EventProducer:
     async def _send(
         self, producer: AIOKafkaProducer, records: Sequence[tuple[bytes, bytes]]
     ) -> None:
-        # One record batch per partition (aiokafka's send_batch) rather than a send and a
-        # future per record: a tenth of the edge's CPU. The partition is the one
+        # One record batch per partition rather than a send and a future per record: a
+        # tenth of the edge's CPU. The partition is the one
         # producer.send would pick: murmur2 of the key over the topic's partitions.
         partitions = sorted(await producer.partitions_for(self._topic))
         by_partition: dict[int, list[tuple[bytes, bytes]]] = {}
         for key, value in records:
             partition = _PARTITIONER(key, partitions, partitions)
             by_partition.setdefault(partition, []).append((key, value))
-        sends = []
-        for partition, rows in by_partition.items():
-            batch = producer.create_batch()
-            for key, value in rows:
-                if batch.append(key=key, value=value, timestamp=None) is None:
-                    sends.append(await producer.send_batch(batch, self._topic, partition=partition))
-                    batch = producer.create_batch()
-                    # An event is far below a batch (parse limits it), so it fits an empty one.
-                    batch.append(key=key, value=value, timestamp=None)
-            sends.append(await producer.send_batch(batch, self._topic, partition=partition))
+        sends = [
+            send
+            for partition, rows in by_partition.items()
+            for send, _ in await send_batches(producer, self._topic, partition, rows)
+        ]
         await asyncio.gather(*sends)

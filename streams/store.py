@@ -32,6 +32,7 @@ from registry import ColumnState, SchemaKey, SchemaState, prefix_for_source
 from registry.column import from_dict as column_from_dict
 from streams.app import Tracklog
 from streams.keys import scoped
+from streams.producer import send_batches
 from streams.profiles import GraphTables
 
 def _partition_dbs(table: Any) -> list[Any]:
@@ -176,18 +177,7 @@ class PartitionBuffer(MutableMapping[bytes, bytes]):
         """
         topic = self._table.changelog_topic.get_topic_name()
         client = producer._ensure_producer()  # the aiokafka producer Faust's wraps
-        sends: list[tuple[Any, int]] = []
-        batch, count = client.create_batch(), 0
-        for key, value in self._dirty.items():
-            if batch.append(key=key, value=value, timestamp=None) is None:
-                sends.append((await client.send_batch(batch, topic, partition=self._partition), count))
-                batch, count = client.create_batch(), 0
-                if batch.append(key=key, value=value, timestamp=None) is None:
-                    raise ValueError(f"a {topic} row of {len(key) + len(value or b'')} bytes outgrows a batch")
-            count += 1
-        if count:
-            sends.append((await client.send_batch(batch, topic, partition=self._partition), count))
-        return sends
+        return await send_batches(client, topic, self._partition, self._dirty.items())
 
     def store(self, last_offset: int) -> None:
         """Write the dirty keys to RocksDB, now that the changelog holds them up to
