@@ -79,6 +79,9 @@ class Event:
         return self.event if self.type is EventType.TRACK else None
 
 
+_EVENT_TYPES = {t.value: t for t in EventType}
+
+
 def _name_key(event_type: EventType) -> str:
     """The wire field holding `Event.event`: `name` for page/screen, else `event`."""
     return "name" if event_type in (EventType.PAGE, EventType.SCREEN) else "event"
@@ -127,14 +130,19 @@ def encode_event(event: Event) -> bytes:
         raise InvalidEventError(None, "", f"not representable as JSON: {e}") from e
 
 
+def _own_object(body: dict[str, Any], key: str) -> dict[str, Any]:
+    """`read_object` without its copy: the body was decoded here, so nothing shares it."""
+    value = body.get(key)
+    return value if type(value) is dict else read_object(body, key, None)
+
+
 def decode_event(raw: bytes) -> Event:
     """Read back what `encode_event` wrote; InvalidEventError(index=None) if malformed."""
     body = load_object(raw)
     type_name = require_string(body, "type", None)
-    try:
-        event_type = EventType(type_name)
-    except ValueError:
-        raise InvalidEventError(None, "type", f"unknown event type {quote(type_name)}") from None
+    event_type = _EVENT_TYPES.get(type_name)
+    if event_type is None:
+        raise InvalidEventError(None, "type", f"unknown event type {quote(type_name)}")
     return Event(
         type=event_type,
         message_id=require_string(body, "messageId", None),
@@ -146,10 +154,10 @@ def decode_event(raw: bytes) -> Event:
         received_at_ms=require_time(body, "receivedAt", None),
         sent_at_ms=read_time(body, "sentAt", None),
         original_timestamp_ms=read_time(body, "originalTimestamp", None),
-        properties=read_object(body, "properties", None),
-        traits=read_object(body, "traits", None),
-        context=read_object(body, "context", None),
+        properties=_own_object(body, "properties"),
+        traits=_own_object(body, "traits"),
+        context=_own_object(body, "context"),
         previous_id=read_string(body, "previousId", None),
         group_id=read_string(body, "groupId", None),
-        integrations=read_object(body, "integrations", None),
+        integrations=_own_object(body, "integrations"),
     )

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from query.domain.errors import InvalidGuardsError
 from query.domain.fields import Reader
@@ -157,12 +157,29 @@ def identifiers_of(event: Event) -> list[Identifier]:
     return sort_identifiers(found)
 
 
+# Calls whose links come from userId and anonymousId alone, without externalIds:
+# neither traits (identify) nor previousId (alias) add any.
+_USER_AND_ANONYMOUS_ONLY: Final = frozenset(
+    {EventType.TRACK, EventType.PAGE, EventType.SCREEN, EventType.GROUP}
+)
+
+
 def links_of(event: Event) -> list[Link]:
     """The links the event states (see the module doc), distinct and sorted.
 
     Blocked values are not filtered here: `apply_link` refuses them, so a
     refusal is seen and counted where the graph is folded.
     """
+    if event.type in _USER_AND_ANONYMOUS_ONLY and "externalIds" not in event.context:
+        # The common case, and the result of the general path for it: only a track,
+        # page, screen or group that carries both ids states a link, between them.
+        if event.user_id is None or event.anonymous_id is None:
+            return []
+        return [link(Identifier(USER_ID, event.user_id), Identifier(ANONYMOUS_ID, event.anonymous_id))]
+    return _links_general(event)
+
+
+def _links_general(event: Event) -> list[Link]:
     user = None if event.user_id is None else Identifier(USER_ID, event.user_id)
     anon = None if event.anonymous_id is None else Identifier(ANONYMOUS_ID, event.anonymous_id)
     anchor = user or anon

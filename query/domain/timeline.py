@@ -118,19 +118,18 @@ class TimelineEntry:
 
     def to_bytes(self) -> bytes:
         """Compact JSON with short keys; empty objects and a None name left out."""
-        row: dict[str, Any] = {
-            "m": self.message_id,
-            "t": self.type.value,
-            "s": self.source,
-            "ts": self.timestamp_ms,
-            "r": self.received_at_ms,
-        }
-        if self.event is not None:
-            row["e"] = self.event
-        for key, value in (("p", self.properties), ("tr", self.traits), ("c", self.context)):
-            if value:
-                row[key] = value
-        return orjson.dumps(row)
+        return _encode(
+            self.message_id, self.type, self.source, self.timestamp_ms, self.received_at_ms,
+            self.event, self.properties, self.traits, self.context,
+        )
+
+    @staticmethod
+    def bytes_of(event: Event) -> bytes:
+        """`TimelineEntry.of(event).to_bytes()`, without making the entry."""
+        return _encode(
+            event.message_id, event.type, event.source, event.timestamp_ms, event.received_at_ms,
+            event.event, event.properties, event.traits, event.context,
+        )
 
     @staticmethod
     def from_bytes(raw: bytes) -> TimelineEntry:
@@ -155,3 +154,26 @@ class TimelineEntry:
             traits=r.get_object("tr", {}),
             context=r.get_object("c", {}),
         )
+
+
+def _encode(
+    message_id: str,
+    type_: EventType,
+    source: str,
+    timestamp_ms: int,
+    received_at_ms: int,
+    event: str | None,
+    properties: dict[str, Any],
+    traits: dict[str, Any],
+    context: dict[str, Any],
+) -> bytes:
+    row: dict[str, Any] = {"m": message_id, "t": type_.value, "s": source, "ts": timestamp_ms, "r": received_at_ms}
+    if event is not None:
+        row["e"] = event
+    if properties:
+        row["p"] = properties
+    if traits:
+        row["tr"] = traits
+    if context:
+        row["c"] = context
+    return orjson.dumps(row)

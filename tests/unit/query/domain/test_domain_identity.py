@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from query.domain.errors import InvalidGuardsError, RecordDecodeError
 from query.domain.identity import (
@@ -10,6 +12,7 @@ from query.domain.identity import (
     EMAIL,
     USER_ID,
     Identifier,
+    _links_general,
     IdentityGuards,
     Link,
     identifier_order,
@@ -113,3 +116,28 @@ def test_guards_are_configurable_and_validated() -> None:
     with pytest.raises(InvalidGuardsError) as info:
         IdentityGuards(max_identities_per_profile=1)
     assert (info.value.field, info.value.value) == ("max_identities_per_profile", 1)
+
+
+ids = st.none() | st.sampled_from(["u1", "a1", "x@y.io", "shared"])
+
+
+@st.composite
+def linking_events(draw: st.DrawFn) -> object:
+    type_ = draw(st.sampled_from(list(EventType)))
+    external = st.lists(
+        st.fixed_dictionaries({"id": st.sampled_from(["ga-1", "u1", 7]), "type": st.sampled_from(["email", "crm"])}),
+        max_size=2,
+    )
+    return make_event(
+        type_,
+        user_id=draw(ids),
+        anonymous_id=draw(ids),
+        previous_id=draw(ids) if type_ is EventType.ALIAS else None,
+        traits=draw(st.fixed_dictionaries({}, optional={"email": st.sampled_from(["X@Y.io", " ", 3])})),
+        context=draw(st.fixed_dictionaries({}, optional={"externalIds": external | st.just("not a list")})),
+    )
+
+
+@given(linking_events())
+def test_the_shortcut_for_calls_with_only_user_and_anonymous_ids_agrees_with_the_general_path(e: object) -> None:
+    assert links_of(e) == _links_general(e)  # type: ignore[arg-type]

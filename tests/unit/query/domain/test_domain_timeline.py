@@ -86,8 +86,11 @@ def test_entries_round_trip_compactly() -> None:
     raw = entry.to_bytes()
     assert b'"tr"' not in raw  # empty objects are left out
     assert TimelineEntry.from_bytes(raw) == entry
-    bare = TimelineEntry.of(make_event(EventType.IDENTIFY, user_id="u", traits={"plan": "pro"}))
+    assert TimelineEntry.bytes_of(e) == raw  # what the fold stores, made without the entry
+    identify = make_event(EventType.IDENTIFY, user_id="u", traits={"plan": "pro"})
+    bare = TimelineEntry.of(identify)
     assert TimelineEntry.from_bytes(bare.to_bytes()) == bare
+    assert TimelineEntry.bytes_of(identify) == bare.to_bytes()
 
 
 @pytest.mark.parametrize(
