@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 import orjson
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
 from streams.app import TopicNames, Tracklog
@@ -29,6 +29,7 @@ from streams.broker import EmbeddedBroker
 from streams.importer import ImportReport, import_file
 from streams.loadgen import generate, write_jsonl
 from streams.producer import EventProducer
+from streams.profiles import decode_links
 from streams.settings import Settings
 from streams.topics import assign_all, ensure_topics
 from tests.nodes import NodeProcess
@@ -43,9 +44,11 @@ PARTITIONS = 4
 AGENTS = ("route-events", "fold-schemas", "fold-identities")
 # A benchmark's table: a title and its (what, result) rows.
 Section = tuple[str, list[tuple[str, str]]]
-# How often /metrics is read while waiting: each read costs the node ~1 ms of its loop,
-# and a measured interval is exact to within one poll at its end.
+# How often /metrics is read while waiting: a measured interval is exact to within one
+# poll at each end, and each read costs the node ~1 ms of its loop (2-3 % of its CPU at
+# POLL), so the reads between the ends are up to SLOW_POLL apart.
 POLL = 0.05
+SLOW_POLL = 0.5
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
@@ -209,6 +212,14 @@ class _Watch:
     first: tuple[float, int] | None = None  # the first read that saw some
     drained_at: float | None = None  # the first read of a run of drained reads
 
+    def next_poll(self, at: float, routed: int) -> float:
+        """Seconds to the next read: POLL until events are seen routed, then a fifth of the
+        time the rest should take at the rate so far (at least POLL, at most SLOW_POLL)."""
+        if self.first is None or routed <= self.first[1] or at <= self.first[0]:
+            return POLL
+        rate = (routed - self.first[1]) / (at - self.first[0])
+        return max(POLL, min(SLOW_POLL, (self.total - routed) / rate / 5))
+
     def start(self) -> tuple[float, int]:
         """Where the measured interval starts: the first read that saw new events routed,
         unless it came too late to leave much to measure; then the last read that saw
@@ -216,6 +227,25 @@ class _Watch:
         if self.first is not None and self.first[1] - self.folded <= (self.total - self.folded) // 2:
             return self.first
         return (self.zero_at if self.zero_at is not None else self.since), self.folded
+
+
+class _Links:
+    """How many identity links are on the topic: route-events sends a record of links per
+    step, and fold-identities counts the links it folds."""
+
+    def __init__(self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> None:
+        self._consumer = consumer
+        self.partitions = partitions
+        self._count = 0
+
+    async def on_topic(self) -> int:
+        """The links in every record up to the topic's current end."""
+        ends = await self._consumer.end_offsets(self.partitions)
+        while [tp for tp in self.partitions if await self._consumer.position(tp) < ends[tp]]:
+            fetched = await self._consumer.getmany(*self.partitions, timeout_ms=1000)
+            for records in fetched.values():
+                self._count += sum(len(decode_links(record.value)) for record in records)
+        return self._count
 
 
 async def wait_drained(
@@ -237,16 +267,14 @@ async def wait_drained(
     consecutive reads that saw every agent drained (a link still in the producer's
     buffer would show on the second).
     """
-    consumer = AIOKafkaConsumer(bootstrap_servers=broker.bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=broker.bootstrap, auto_offset_reset="earliest")
     await consumer.start()
     watch = _Watch(total, since, folded)
     deadline = time.monotonic() + timeout
     try:
-        # Assigned only to ask for its end offsets; paused, so it fetches nothing.
-        links = await assign_all(consumer, TopicNames.for_prefix(prefix).identity_links)
-        if not links:
+        links = _Links(consumer, await assign_all(consumer, TopicNames.for_prefix(prefix).identity_links))
+        if not links.partitions:
             raise RuntimeError(f"no identity-links topic for {prefix}")
-        consumer.pause(*links)
         async with httpx.AsyncClient(base_url=node.url, timeout=10) as client:
             while time.monotonic() < deadline:
                 if node.process is not None and node.process.poll() is not None:
@@ -267,13 +295,12 @@ async def wait_drained(
                     counts.dead.get("route-events", 0)
                 )
                 if drained:
-                    linked = sum((await consumer.end_offsets(links)).values())
-                    drained = counts.of("fold-identities") >= linked
+                    drained = counts.of("fold-identities") >= await links.on_topic()
                 if drained and watch.drained_at is not None:
                     started_at, started_count = watch.start()
                     return Drain(total - started_count, watch.drained_at - started_at)
                 watch.drained_at = at if drained else None
-                await asyncio.sleep(POLL)
+                await asyncio.sleep(watch.next_poll(at, routed))
     finally:
         await consumer.stop()
     raise TimeoutError(f"the node did not drain {total:,} events in {timeout:.0f} s")

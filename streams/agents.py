@@ -4,7 +4,9 @@
 into its user's profile and timeline, and sends what the schema fold needs of it (its
 observation: ``streams.observations``) onto ``schema-input``, keyed by schema key, one
 record per schema per step; so all events of one schema are folded in order by one
-worker. ``fold-schemas`` folds them into the column tables.
+worker. ``fold-schemas`` folds them into the column tables. The identity links a step
+states go onto ``identity-links`` as one record (``streams.profiles``), which
+``fold-identities`` folds into the identity graph.
 
 A message an agent cannot process goes to the dead-letter topic with its reason and
 position; it never stops the partition.
@@ -20,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from query.domain import DomainError, IdentityGuards
+from query.domain import IdentityGuards
 from registry import RegistryError, SchemaChange, SchemaKey
 from schemas import SchemaError, decode_event
 from streams.app import Tracklog
@@ -28,7 +30,7 @@ from streams.commands import COMMAND, KIND_HEADER
 from streams.metrics import Metrics
 from streams.fold import SchemaFold
 from streams.observations import OBSERVATIONS, Observation, observation_records, observe
-from streams.profiles import EventFold, LinkFold
+from streams.profiles import EventFold, LinkFold, StatedLink, link_records
 from streams.store import KeptFolds, PartitionBuffers
 
 logger = logging.getLogger(__name__)
@@ -129,6 +131,8 @@ def install_agents(t: Tracklog, metrics: Metrics, on_change: ChangeListener) -> 
         async for events in stream.take_events(BATCH, within=BATCH_WAIT):
             # Each schema's observations in this step, in log order: one record each.
             observed: dict[bytes, list[Observation]] = {}
+            # The step's identity links, in log order: one record.
+            stated: list[StatedLink] = []
             with event_folds.step():
                 for event in events:
                     await pace()
@@ -139,8 +143,7 @@ def install_agents(t: Tracklog, metrics: Metrics, on_change: ChangeListener) -> 
                     except SchemaError as exc:
                         await _dead_letter(t, metrics, "route-events", message, str(exc))
                         continue
-                    for link in fold.fold(event.key or b"", decoded):
-                        await producer.send(t.names.identity_links, b"links", link, None, None, None)
+                    stated.extend(fold.fold(event.key or b"", decoded))
                     try:
                         observation = observe(decoded, partition=message.partition, offset=message.offset)
                     except RegistryError as exc:
@@ -148,6 +151,8 @@ def install_agents(t: Tracklog, metrics: Metrics, on_change: ChangeListener) -> 
                         continue
                     key = SchemaKey(decoded.source, decoded.type.value, decoded.schema_event_name)
                     observed.setdefault(key.encode(), []).append(observation)
+                for value in link_records(stated):
+                    await producer.send(t.names.identity_links, b"links", value, None, None, None)
                 for key, observations in observed.items():
                     for value in observation_records(observations):
                         await producer.send(
@@ -160,22 +165,28 @@ def install_agents(t: Tracklog, metrics: Metrics, on_change: ChangeListener) -> 
     async def fold_identities(stream: Any) -> None:
         async for events in stream.take_events(BATCH, within=BATCH_WAIT):
             buffers = PartitionBuffers()
+            links = 0
             for event in events:
                 fold = LinkFold(
                     *buffers.of(event.message.partition, t.identities, t.profile_members),
                     guards=guards,
                 )
                 try:
-                    result = fold.fold(event.value)
-                except (ValueError, DomainError) as exc:
+                    folded = fold.fold(event.value)
+                except ValueError as exc:
                     await _dead_letter(t, metrics, "fold-identities", event.message, str(exc))
                     continue
-                if result.refused is not None:
-                    metrics.refused_links.labels(result.refused.value).inc()
-                if result.merged is not None:
-                    metrics.merges.inc()
+                if folded.failures:
+                    reason = "; ".join(f"links[{i}]: {why}" for i, why in folded.failures)
+                    await _dead_letter(t, metrics, "fold-identities", event.message, reason)
+                for result in folded.results:
+                    if result.refused is not None:
+                        metrics.refused_links.labels(result.refused.value).inc()
+                    if result.merged is not None:
+                        metrics.merges.inc()
+                links += folded.links
             await buffers.flush(producer)
-            metrics.processed.labels("fold-identities").inc(len(events))
+            metrics.processed.labels("fold-identities").inc(links)
 
     @app.agent(t.schema_commands_topic, name="route-commands")  # type: ignore[misc]
     async def route_commands(stream: Any) -> None:

@@ -23,13 +23,10 @@ import orjson
 
 from registry import ColumnType, Finding, Inference, Limits, infer_columns
 from schemas import Event
+from streams.records import RECORD_BYTES, split_records
 
 # The ``tracklog-kind`` header of a record of observations.
 OBSERVATIONS: Final = b"observations"
-
-# A record stays well below the broker's and the producer's 1 MiB message limits: a
-# step's observations of one schema that would encode larger are split in order.
-RECORD_BYTES: Final = 256 * 1024
 
 _TYPES: Final = {t.value: t for t in ColumnType}
 _FIELDS: Final = 7
@@ -77,11 +74,7 @@ def encode_observations(observations: list[Observation]) -> bytes:
 def observation_records(observations: list[Observation], limit: int = RECORD_BYTES) -> list[bytes]:
     """``observations`` encoded as one record, or in order as several of at most ``limit``
     bytes each (one observation alone may be larger: an event is smaller still)."""
-    value = encode_observations(observations)
-    if len(value) <= limit or len(observations) == 1:
-        return [value]
-    half = len(observations) // 2
-    return observation_records(observations[:half], limit) + observation_records(observations[half:], limit)
+    return split_records(observations, encode_observations, limit)
 
 
 def decode_observations(value: bytes) -> list[Observation]:

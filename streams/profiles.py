@@ -5,6 +5,15 @@ dedupes by messageId, appends the event to that identifier's timeline (one put, 
 a rewrite) and folds its profile row; it returns the identity links the event states,
 less those it returned lately (see ``EventFold.fold``).
 ``LinkFold`` runs on the single ``identity-links`` partition, so merges are serialised.
+
+A record on ``identity-links`` holds the links one ``route-events`` step stated, in
+order (``link_records``), so ``fold-identities`` consumes a record per step rather than
+one per link::
+
+    {"links": [{"l": {"a": identifier, "b": identifier}, "c": cause}, ...]}
+
+A record of one link alone (``{"l": ..., "c": ...}``) is what nodes sent before they
+batched links (older logs); it still folds.
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ from dataclasses import dataclass, field
 import orjson
 
 from query.domain import (
+    DomainError,
     Identifier,
     IdentityGuards,
     Link,
@@ -32,24 +42,45 @@ from query.domain import (
 )
 from schemas import Event
 from streams.keys import dedupe_key
+from streams.records import RECORD_BYTES, split_records
 from streams.rows import Rows
 
 Table = MutableMapping[bytes, bytes]
 
 
-def encode_link(link: Link, cause: LinkCause) -> bytes:
-    return orjson.dumps({"l": link.to_dict(), "c": cause.to_dict()})
+StatedLink = tuple[Link, LinkCause]
 
 
-def decode_link(value: bytes) -> tuple[Link, LinkCause]:
-    """The link in ``value``; raises ValueError (or a DomainError) when malformed."""
+def encode_links(links: list[StatedLink]) -> bytes:
+    return orjson.dumps({"links": [{"l": link.to_dict(), "c": cause.to_dict()} for link, cause in links]})
+
+
+def link_records(links: list[StatedLink], limit: int = RECORD_BYTES) -> list[bytes]:
+    """``links`` encoded as one record, or in order as several of at most ``limit`` bytes
+    each (one link alone may be larger). No links, no records."""
+    return split_records(links, encode_links, limit)
+
+
+def decode_links(value: bytes) -> list[object]:
+    """The undecoded entries (``{"l", "c"}``) of a record; ValueError if it is not a record."""
     try:
         record = orjson.loads(value)
     except orjson.JSONDecodeError as exc:
-        raise ValueError(f"link is not JSON: {exc}") from None
-    if not isinstance(record, dict):
-        raise ValueError("link is not an object")
-    return Link.from_dict(record.get("l")), LinkCause.from_dict(record.get("c"))
+        raise ValueError(f"links: not JSON: {exc}") from None
+    if isinstance(record, dict):
+        links = record.get("links")
+        if isinstance(links, list):
+            return links
+        if "l" in record:
+            return [record]  # one link alone, from an older node
+    raise ValueError("links: expected an object with a `links` array")
+
+
+def decode_link(entry: object) -> StatedLink:
+    """One entry of a record; raises a DomainError naming the field that is wrong."""
+    if not isinstance(entry, dict):
+        raise ValueError("expected an object with `l` and `c`")
+    return Link.from_dict(entry.get("l")), LinkCause.from_dict(entry.get("c"))
 
 
 @dataclass
@@ -73,8 +104,8 @@ class EventFold:
         if len(self._linked) > self.keep:
             self._linked.clear()
 
-    def fold(self, identity_key: bytes, event: Event) -> list[bytes]:
-        """Fold one event; return its identity links, encoded (none if already seen).
+    def fold(self, identity_key: bytes, event: Event) -> list[StatedLink]:
+        """Fold one event; return the identity links it states (none if already seen).
 
         A link this fold returned before (up to ``keep`` of them, kept across steps) is
         not returned again: every event of an identified user states the same link
@@ -87,7 +118,7 @@ class EventFold:
         primary = primary_identifier(event)
         if primary is not None:
             self.timeline[timeline_key(primary, event.timestamp_ms, event.message_id)] = (
-                TimelineEntry.of(event).to_bytes()
+                TimelineEntry.bytes_of(event)
             )
             row = encode_identifier(primary)
             self._profiles.put(row, apply_event(self._profiles.get(row), event))
@@ -97,7 +128,20 @@ class EventFold:
             return []
         self._linked.update(links)
         cause = LinkCause.of(event)
-        return [encode_link(link, cause) for link in links]
+        return [(link, cause) for link in links]
+
+
+@dataclass
+class LinksFolded:
+    """What folding one record did: each applied link's result, in order, and the
+    entries set aside, by index (each with its reason)."""
+
+    results: list[LinkResult]
+    failures: list[tuple[int, str]]
+
+    @property
+    def links(self) -> int:
+        return len(self.results) + len(self.failures)
 
 
 @dataclass
@@ -109,8 +153,20 @@ class LinkFold:
     def view(self) -> GraphTables:
         return GraphTables(self.identities, self.members)
 
-    def fold(self, value: bytes) -> LinkResult:
-        link, cause = decode_link(value)
+    def fold(self, value: bytes) -> LinksFolded:
+        """Fold a record's links in order. An entry that cannot be read or applied is set
+        aside (in ``failures``; it wrote nothing) and the rest still fold; ValueError if
+        ``value`` is no record at all."""
+        folded = LinksFolded([], [])
+        for i, entry in enumerate(decode_links(value)):
+            try:
+                folded.results.append(self.apply(*decode_link(entry)))
+            except (ValueError, DomainError) as exc:
+                folded.failures.append((i, str(exc)))
+        return folded
+
+    def apply(self, link: Link, cause: LinkCause) -> LinkResult:
+        """Apply one link and write the rows it changes (none if it raises)."""
         result = apply_link(self.view(), link, cause, self.guards)
         for identifier, profile_id in result.assignments.items():
             self.identities[encode_identifier(identifier)] = profile_id.encode()

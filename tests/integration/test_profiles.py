@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import httpx
+import orjson
+from aiokafka import AIOKafkaProducer
+
+from streams.broker import EmbeddedBroker
 from tests.integration.conftest import StartNode
 from tests.nodes import NodeProcess
+from tests.topics import read_json
 from tests.waiting import wait_until
 
 PROFILE = """
@@ -109,3 +116,36 @@ def test_an_alias_merges_two_profiles_and_logs_the_merge(start_node: StartNode) 
     assert profile["traits"] == {"plan": "pro", "os": "ios"}
     assert [e["node"]["messageId"] for e in profile["timeline"]["edges"]] == ["e3", "e2", "e1"]
     assert _profile(node, "eve", events=3)["id"] == profile["id"]
+
+
+def test_a_link_record_with_a_bad_entry_applies_the_rest_and_dead_letters_it(
+    start_node: StartNode, kafka: EmbeddedBroker
+) -> None:
+    node = start_node()
+    prefix = node.env["TRACKLOG_TOPIC_PREFIX"]
+    assert node.post("/v1/batch", {"batch": [_call("track", "m1", 0, anonymousId="tablet-3", event="Opened")]}).status_code == 200
+    _profile(node, "tablet-3", events=1)
+
+    good = {
+        "l": {"a": {"k": "user_id", "v": "grace"}, "b": {"k": "anonymous_id", "v": "tablet-3"}},
+        "c": {"m": "m9", "t": "identify", "ts": 1_795_000_000_000},
+    }
+    record = orjson.dumps({"links": [{"l": {"a": {"k": "user_id"}}, "c": {}}, good]})
+
+    async def produce() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap)
+        await producer.start()
+        try:
+            await producer.send_and_wait(f"{prefix}.identity-links", key=b"links", value=record)
+        finally:
+            await producer.stop()
+
+    asyncio.run(produce())
+    # The good link applied: the anonymous profile is now reached by the user id too.
+    merged = _profile(node, "grace", events=1)
+    assert ("anonymous_id", "tablet-3") in {(i["type"], i["value"]) for i in merged["identities"]}
+    [letter] = asyncio.run(read_json(kafka.bootstrap, f"{prefix}.dead-letter", 1))
+    assert letter["topic"] == f"{prefix}.identity-links"
+    assert letter["reason"].startswith("links[0]: ")
+    metrics = httpx.get(f"{node.url}/metrics").text
+    assert 'tracklog_dead_letters_total{agent="fold-identities"} 1.0' in metrics

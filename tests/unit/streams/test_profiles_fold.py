@@ -6,7 +6,7 @@ import uuid
 
 from query.domain import MemoryGraph
 from schemas import Event, EventType, parse_call
-from streams.profiles import EventFold, decode_link
+from streams.profiles import EventFold
 
 
 def _track(user: str, anon: str, n: int) -> Event:
@@ -32,7 +32,7 @@ def test_a_link_is_sent_once_while_the_fold_remembers_it() -> None:
     later = fold.fold(b"u1", _track("u1", "a1", 3))
     other = fold.fold(b"u1", _track("u1", "a2", 4))
     assert len(first) == 1 and again == [] and later == []
-    [(link, _)] = [decode_link(value) for value in other]
+    [(link, _)] = other
     assert {link.a.value, link.b.value} == {"u1", "a2"}
 
 
@@ -49,11 +49,11 @@ def test_the_graph_from_links_sent_once_equals_the_graph_from_every_link() -> No
     fold, _ = _fold(keep=1000)
     once = MemoryGraph()
     for n, call in enumerate(calls):
-        for value in fold.fold(f"k{n}".encode(), call):
-            once.link(*decode_link(value))
+        for stated in fold.fold(f"k{n}".encode(), call):
+            once.link(*stated)
     every = MemoryGraph()
     for n, call in enumerate(calls):
-        for value in EventFold({}, {}, {}).fold(f"k{n}".encode(), call):
-            every.link(*decode_link(value))
+        for stated in EventFold({}, {}, {}).fold(f"k{n}".encode(), call):
+            every.link(*stated)
     assert once.assigned == every.assigned
     assert once.profiles == every.profiles
