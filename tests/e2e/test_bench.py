@@ -59,7 +59,8 @@ def test_the_quick_benchmark_runs_and_prints_its_table(tmp_path: Path) -> None:
     pipeline = _section(stdout, "Pipeline:")
     _row(pipeline, "Tracklog node, 2,000 events", rf"{NUMBER} events/s")
     _row(pipeline, "Faust no-op agent", rf"{NUMBER} events/s")
-    _row(pipeline, "ratio", rf"{NUMBER}×")
+    _row(pipeline, "ratio, best against best", rf"{NUMBER}×")
+    _row(pipeline, "ratio of each pair", rf"{NUMBER}×")
 
     scale = _section(stdout, "Scale:")
     for size in ("1,000", "2,000"):
