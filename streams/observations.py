@@ -90,6 +90,32 @@ def decode_observations(value: bytes) -> list[Observation]:
 
 
 def _observation(item: Any, i: int) -> Observation:
+    # What route-events wrote, checked by exact type in one pass; anything else takes
+    # the field-by-field path, which names what is wrong.
+    if type(item) is list and len(item) == _FIELDS:
+        message_id, received_at_ms, at_ms, partition, offset, columns, findings = item
+        if (
+            type(message_id) is str
+            and type(received_at_ms) is int
+            and type(at_ms) is int
+            and type(partition) is int
+            and type(offset) is int
+            and type(columns) is dict
+            and type(findings) is list
+            and not findings
+        ):
+            try:
+                typed = {path: _TYPES[name] for path, name in columns.items()}
+            except (KeyError, TypeError):
+                pass
+            else:
+                return Observation(
+                    message_id, received_at_ms, at_ms, partition, offset, Inference(typed, ())
+                )
+    return _checked_observation(item, i)
+
+
+def _checked_observation(item: Any, i: int) -> Observation:
     where = f"observations[{i}]"
     if not isinstance(item, list) or len(item) != _FIELDS:
         raise ValueError(f"{where}: expected an array of {_FIELDS} fields")
