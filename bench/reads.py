@@ -88,8 +88,8 @@ def load(tables: _Tables, users: int, per_user: int, heavy: int) -> int:
         for n in range(n_events):
             event = _event(user, n, identify=(n == 0))
             key = (event.user_id or event.anonymous_id or "").encode()
-            for link in events.fold(key, event):
-                links.fold(link)
+            for link, cause in events.fold(key, event):
+                links.apply(link, cause)
             count += 1
         events.write_back()
     return count
