@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 from dataclasses import replace
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -47,6 +49,17 @@ class _GraphQL(GraphQL[Context, None]):
         )
         self._context = context
         self._tokens = tokens
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)  # its JSONDecodeError is json's, which Strawberry answers
+
+    def encode_json(self, data: object) -> str:
+        # A str, not bytes: Strawberry sends bytes to a WebSocket as a binary frame, and
+        # subscription clients expect text. orjson is ~10x json on a timeline page.
+        try:
+            return orjson.dumps(data).decode()
+        except orjson.JSONEncodeError:  # an integer past 64 bits: json writes it
+            return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         return replace(self._context, authorization=request.headers.get("authorization"))
