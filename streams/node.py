@@ -9,6 +9,7 @@ started.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import threading
@@ -40,6 +41,20 @@ from streams.store import (
 from streams.topics import ensure_topics
 
 logger = logging.getLogger(__name__)
+
+
+def settle_heap() -> int:
+    """Take what start-up made out of the cyclic garbage collector's reach; return how
+    many objects that is.
+
+    A node starts with ~100k objects that live as long as it does (modules, Faust,
+    the GraphQL schema), and a full collection walks them all: ~70 ms here, a pause
+    any read that lands on it waits out. Frozen (after collecting start-up's
+    garbage), they are never walked again; what the node makes later still is.
+    """
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -99,6 +114,7 @@ class NodeWorker(faust.Worker):
         open_partitions(self.node.tracklog)
         # Started last: on a fresh broker, new partitions take a moment to serve reads.
         await self.node.feed.start()
+        settle_heap()
         self.node.ready = True
         settings = self.node.settings
         base = f"http://{settings.http_host}:{settings.http_port}"
