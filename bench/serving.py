@@ -3,7 +3,9 @@ during a full-speed import. One fresh node lives through both, as one would in u
 
 **Ingest.** The same generated calls go both ways, in batches of ``BATCH`` events,
 from ``SENDERS`` concurrent senders that each wait for one batch's answer before
-sending the next, back to back on the same broker:
+sending the next, back to back on the same broker, in ``INGEST_PAIRS`` pairs (calls of
+their own each; the node, idle, has folded the previous pair's before the next starts),
+each side's best run counting:
 
 - the baseline: the ingestion edge's own aiokafka producer (``streams.producer``:
   acks=all, idempotent, its linger and batch sizes), called directly, sends the events
@@ -76,6 +78,9 @@ SENDERS = 4
 EVENT_SCHEMA = """query ($source: String!) { eventSchema(source: $source, type: TRACK, event: "Order Completed") {
   version eventCount columns { path type nullable count } } }"""
 PAUSE = 0.01
+# Ingest runs in pairs (the producer, then the node), the node drained between them; the
+# machine's speed drifts, so each side's best counts and every pair's ratio is shown.
+INGEST_PAIRS = 3
 
 T = TypeVar("T")
 Samples = dict[str, list[float]]
@@ -258,22 +263,31 @@ def _latency_rows(phase: str, samples: Samples) -> list[tuple[str, str]]:
 
 
 async def run(broker: EmbeddedBroker, directory: Path, *, quick: bool) -> list[Section]:
-    ingested, imported, rounds = (2_000, 1_500, 20) if quick else (20_000, 30_000, 200)
+    ingested, imported, rounds, pairs = (2_000, 1_500, 20, 1) if quick else (20_000, 30_000, 500, INGEST_PAIRS)
     timeout = 120 if quick else 900
     prefix = fresh_prefix("serving")
-    calls = read_calls(write_load(directory / f"{prefix}-ingest.jsonl", seed=7, events=ingested))
+    loads = [read_calls(write_load(directory / f"{prefix}-ingest{n}.jsonl", seed=7 + n, events=ingested)) for n in range(pairs)]
+    calls = loads[0]
     second = write_load(directory / f"{prefix}-import.jsonl", seed=12, events=imported)
-    now_ms = time.time_ns() // 1_000_000
-    records = [
-        (event.identity_key, encode_event(event))
-        for event in (parse_line(line, source=SOURCE, received_at_ms=now_ms) for line in calls)
-    ]
 
-    raw = await raw_producer(broker, f"{prefix}-raw", records)
+    sent: list[tuple[Sent, Sent]] = []
     with running_node(broker, directory, prefix) as node:
-        ours = await over_http(node, calls)
-        logger.info("ingested %d events over HTTP in %.1f s; waiting for the node to fold them", ours.acked, ours.seconds)
-        await wait_drained(node, broker, prefix, ours.acked, since=time.monotonic(), timeout=timeout)
+        accepted = 0
+        for n, load in enumerate(loads):
+            now_ms = time.time_ns() // 1_000_000
+            records = [
+                (event.identity_key, encode_event(event))
+                for event in (parse_line(line, source=SOURCE, received_at_ms=now_ms) for line in load)
+            ]
+            raw = await raw_producer(broker, f"{prefix}-raw{n}", records)
+            ours = await over_http(node, load)
+            sent.append((ours, raw))
+            logger.info("ingested %d events over HTTP in %.1f s; waiting for the node to fold them", ours.acked, ours.seconds)
+            # Drained before the next pair, so the pairs start alike.
+            await wait_drained(
+                node, broker, prefix, accepted + ours.acked, since=time.monotonic(), timeout=timeout, folded=accepted
+            )
+            accepted += ours.acked
         async with aiohttp.ClientSession(
             base_url=node.url, headers=graphql_headers(), timeout=aiohttp.ClientTimeout(total=30)
         ) as session:
@@ -283,21 +297,29 @@ async def run(broker: EmbeddedBroker, directory: Path, *, quick: bool) -> list[S
                 await reader.round(idle)
             serving = Serving(broker, directory, prefix, node)
             busy, window, drained = await serving.reads_during_import(
-                reader, ours.acked, second, imported, timeout=timeout
+                reader, accepted, second, imported, timeout=timeout
             )
             logger.info("read %d times during the import, %.1f s", sum(map(len, busy.values())), window)
 
+    ours = max((o for o, _ in sent), key=lambda x: x.rate)
+    raw = max((r for _, r in sent), key=lambda x: x.rate)
+    failed = sum(o.failed for o, _ in sent)
     ingest = [
         (
-            f"Tracklog node, /v1/batch ({BATCH} events a request, {SENDERS} senders; acked)",
-            f"{ours.rate:,.0f} events/s ({ours.acked:,} in {ours.seconds:.2f} s"
-            + (f"; {ours.failed:,} NOT acked)" if ours.failed else ")"),
+            f"Tracklog node, /v1/batch ({BATCH} events a request, {SENDERS} senders; acked; best of {len(sent)})",
+            f"{ours.rate:,.0f} events/s ({ours.acked:,} in {ours.seconds:.2f} s; runs: "
+            + ", ".join(f"{o.rate:,.0f}" for o, _ in sent)
+            + (f"; {failed:,} NOT acked)" if failed else ")"),
         ),
         (
-            "aiokafka producer (the edge's, called directly), same events and batches, straight to the broker",
-            f"{raw.rate:,.0f} events/s ({raw.acked:,} in {raw.seconds:.2f} s)",
+            "aiokafka producer (the edge's, called directly), same events and batches, straight to the broker"
+            f" (best of {len(sent)})",
+            f"{raw.rate:,.0f} events/s ({raw.acked:,} in {raw.seconds:.2f} s; runs: "
+            + ", ".join(f"{r.rate:,.0f}" for _, r in sent)
+            + ")",
         ),
-        ("ratio (target ≥ 0.5×)", f"{ours.rate / raw.rate:.2f}×"),
+        ("ratio, best against best (target ≥ 0.5×)", f"{ours.rate / raw.rate:.2f}×"),
+        ("ratio of each pair, in the order run", ", ".join(f"{o.rate / r.rate:.2f}×" for o, r in sent)),
     ]
     reads = [
         *_latency_rows("idle (target p99 < 10 ms)", idle),
