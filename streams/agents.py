@@ -30,6 +30,7 @@ from streams.commands import COMMAND, KIND_HEADER
 from streams.metrics import Metrics
 from streams.fold import SchemaFold
 from streams.observations import OBSERVATIONS, Observation, observation_records, observe
+from streams.pacing import Pacer, Requests
 from streams.profiles import EventFold, LinkFold, StatedLink, link_records
 from streams.store import KeptFolds, PartitionBuffers
 
@@ -47,29 +48,6 @@ BATCH_WAIT = 0.05
 # working set of fold-schemas; recent users that of route-events.
 KEEP_SCHEMA_ROWS = 50_000
 KEEP_PROFILES = 50_000
-# The longest a step holds the event loop before it lets a read in (see Pacer).
-SLICE = 0.005
-
-
-class Pacer:
-    """Lets the event loop run other tasks once a step has held it for ``slice_s``.
-
-    A step of 500 events is ~100 ms of CPU. The node answers HTTP on the same loop,
-    so a read arriving mid-step would wait for the rest of it; with a pacer called
-    once per event it waits for at most a slice. A step's changelog sends never
-    yield (``PartitionBuffers.flush``); only the folding between them does.
-    """
-
-    def __init__(self, slice_s: float = SLICE) -> None:
-        self._slice = slice_s
-        self._since = time.perf_counter()
-
-    async def __call__(self) -> None:
-        if time.perf_counter() - self._since >= self._slice:
-            await asyncio.sleep(0)
-            self._since = time.perf_counter()
-
-
 async def _dead_letter(
     t: Tracklog, metrics: Metrics, agent: str, message: Any, reason: str
 ) -> None:
@@ -98,8 +76,10 @@ async def _dead_letter(
     )
 
 
-def install_agents(t: Tracklog, metrics: Metrics, on_change: ChangeListener) -> None:
-    """Register the agents of ``t`` on its Faust app."""
+def install_agents(
+    t: Tracklog, metrics: Metrics, on_change: ChangeListener, requests: Requests | None = None
+) -> None:
+    """Register the agents of ``t`` on its Faust app; they yield to ``requests`` sooner."""
     app = t.app
     guards = IdentityGuards()
     # The transport producer: one aiokafka send per record, without a Faust future each
@@ -127,7 +107,7 @@ def install_agents(t: Tracklog, metrics: Metrics, on_change: ChangeListener) -> 
     @app.agent(t.events_topic, name="route-events")  # type: ignore[misc]
     async def route_events(stream: Any) -> None:
         """Fold each event into its user's timeline and profile; send its schema observation."""
-        pace = Pacer()
+        pace = Pacer(requests=requests)
         async for events in stream.take_events(BATCH, within=BATCH_WAIT):
             # Each schema's observations in this step, in log order: one record each.
             observed: dict[bytes, list[Observation]] = {}
@@ -197,7 +177,7 @@ def install_agents(t: Tracklog, metrics: Metrics, on_change: ChangeListener) -> 
 
     @app.agent(t.schema_input_topic, name="fold-schemas")  # type: ignore[misc]
     async def fold_schemas(stream: Any) -> None:
-        pace = Pacer()
+        pace = Pacer(requests=requests)
         async for events in stream.take_events(BATCH, within=BATCH_WAIT):
             folded_events = 0
             changes: list[tuple[bytes, SchemaChange]] = []

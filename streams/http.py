@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
@@ -33,6 +34,7 @@ from schemas import InvalidEventError, PayloadTooLargeError
 from streams.errors import UnauthorizedError, UnavailableError
 from streams.ingest import Ingest
 from streams.metrics import Metrics
+from streams.pacing import Requests
 from streams.responses import JSONResponse
 
 logger = logging.getLogger(__name__)
@@ -211,8 +213,10 @@ def build_http_app(
     schema: strawberry.Schema | None = None,
     timeout: float = 10.0,
     tokens: frozenset[str] | None = None,
+    requests: Requests | None = None,
 ) -> Starlette:
-    """The node's app; ``tokens`` are the GraphQL bearer tokens (None: none required)."""
+    """The node's app; ``tokens`` are the GraphQL bearer tokens (None: none required);
+    ``requests`` counts the HTTP requests it is answering."""
     async def health(request: Request) -> Response:
         if ready():
             return JSONResponse({"status": "ok"})
@@ -234,4 +238,23 @@ def build_http_app(
     return Starlette(
         routes=routes,
         exception_handlers=_error_handlers(metrics),
+        middleware=[] if requests is None else [Middleware(_Counted, requests=requests)],
     )
+
+
+class _Counted:
+    """Counts the HTTP requests being answered (not WebSockets, which stay open)."""
+
+    def __init__(self, app: ASGIApp, requests: Requests) -> None:
+        self._app = app
+        self._requests = requests
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        self._requests.count += 1
+        try:
+            await self._app(scope, receive, send)
+        finally:
+            self._requests.count -= 1

@@ -30,6 +30,7 @@ from streams.feed import KafkaChangeFeed
 from streams.http import build_http_app
 from streams.ingest import Ingest
 from streams.metrics import Metrics
+from streams.pacing import Requests
 from streams.producer import EventProducer
 from streams.settings import Settings
 from streams.store import (
@@ -163,7 +164,8 @@ class Node:
         self.commands = LoggedSchemaCommands(self.tracklog, reader)
         self.feed = KafkaChangeFeed(settings.bootstrap_servers, self.tracklog.names.schema_changes)
         self.metrics = Metrics()
-        install_agents(self.tracklog, self.metrics, self._on_change)
+        requests = Requests()
+        install_agents(self.tracklog, self.metrics, self._on_change, requests)
         self.producer = EventProducer(
             settings.bootstrap_servers,
             self.tracklog.names.events,
@@ -197,6 +199,7 @@ class Node:
             ),
             timeout=settings.graphql_timeout,
             tokens=settings.graphql_tokens,
+            requests=requests,
         )
 
     def _on_change(self, change: SchemaChange) -> None:
