@@ -12,6 +12,7 @@ The HTTP edge owns transport concerns (gzip, the request-size check via
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -236,11 +237,36 @@ def _parse(
 def _json_size(body: dict[str, Any], index: int | None) -> int:
     """The size of `body`'s JSON; measuring it also proves every value in it is JSON."""
     try:
-        return len(orjson.dumps(body, option=_JSON_ONLY))
+        encoded = orjson.dumps(body, option=_JSON_ONLY)
     except orjson.JSONEncodeError as e:
         raise InvalidEventError(
             index, _unencodable_field(body), f"not representable as JSON: {e}"
         ) from e
+    # orjson writes an infinite or NaN float as null. No JSON body holds one (the
+    # decoder refuses them), but a Python caller's may: look only where a null is.
+    if b"null" in encoded and not _finite(body):
+        field = next((k for k, v in body.items() if not _finite(v)), "")
+        raise InvalidEventError(index, field, "not representable as JSON: a number that is not finite")
+    return len(encoded)
+
+
+def _finite(value: Any) -> bool:
+    """Whether every float in `value` (a JSON-shaped value) is finite."""
+    t = type(value)
+    if t is float:
+        return math.isfinite(value)
+    if t is dict:
+        return all(_finite(v) for v in value.values())
+    if t is list or t is tuple:
+        return all(_finite(v) for v in value)
+    # Subclasses, which orjson writes as their base types.
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return all(_finite(v) for v in value)
+    return True
 
 
 def _unencodable_field(body: dict[str, Any]) -> str:

@@ -268,3 +268,25 @@ def test_write_key_of_is_a_non_empty_string_or_none(body: dict[str, Any], key: A
     body = {**body, "writeKey": key}
     expected = key if isinstance(key, str) and key else None
     assert write_key_of(body) == expected
+
+
+class _Props(dict):  # type: ignore[type-arg]
+    pass
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"batch": [{"type": "track", "userId": "u", "event": "E"}], "integrations": {"": float("inf")}}, "integrations"),
+        ({"batch": [{"type": "track", "userId": "u", "event": "E", "properties": {"x": [1, float("nan")]}}]}, "properties"),
+        ({"batch": [{"type": "track", "userId": "u", "event": "E", "context": _Props(a=float("-inf"))}]}, "context"),
+    ],
+)
+def test_a_number_json_cannot_carry_from_a_python_caller_is_refused_naming_its_field(
+    body: dict[str, Any], field: str
+) -> None:
+    # orjson would log it as null: the event would not come back as it was accepted.
+    with pytest.raises(InvalidEventError) as info:
+        parse_batch(body, source="fuzz", received_at_ms=RECEIVED, new_id=lambda: "m")
+    assert info.value.path == field
+    assert "not finite" in str(info.value)
