@@ -252,14 +252,6 @@ def _json_size(body: dict[str, Any], index: int | None) -> int:
 
 def _finite(value: Any) -> bool:
     """Whether every float in `value` (a JSON-shaped value) is finite."""
-    t = type(value)
-    if t is float:
-        return math.isfinite(value)
-    if t is dict:
-        return all(_finite(v) for v in value.values())
-    if t is list or t is tuple:
-        return all(_finite(v) for v in value)
-    # Subclasses, which orjson writes as their base types.
     if isinstance(value, float):
         return math.isfinite(value)
     if isinstance(value, dict):

@@ -14,9 +14,7 @@ position; it never stops the partition.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -48,6 +46,8 @@ BATCH_WAIT = 0.05
 # working set of fold-schemas; recent users that of route-events.
 KEEP_SCHEMA_ROWS = 50_000
 KEEP_PROFILES = 50_000
+
+
 async def _dead_letter(
     t: Tracklog, metrics: Metrics, agent: str, message: Any, reason: str
 ) -> None:

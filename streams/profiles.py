@@ -77,7 +77,7 @@ def decode_links(value: bytes) -> list[object]:
 
 
 def decode_link(entry: object) -> StatedLink:
-    """One entry of a record; raises a DomainError naming the field that is wrong."""
+    """One entry of a record; raises ValueError or a DomainError naming what is wrong."""
     if not isinstance(entry, dict):
         raise ValueError("expected an object with `l` and `c`")
     return Link.from_dict(entry.get("l")), LinkCause.from_dict(entry.get("c"))
