@@ -52,7 +52,12 @@ def _lines(raw: IO[bytes], name: str) -> Iterator[bytes]:
 def parse_line(line: bytes, *, source: str, received_at_ms: int) -> Event:
     body = parse_body(line)
     return parse_call(
-        body, None, source=source, received_at_ms=received_at_ms, new_id=lambda: str(uuid.uuid4())
+        body,
+        None,
+        source=source,
+        received_at_ms=received_at_ms,
+        new_id=lambda: str(uuid.uuid4()),
+        from_json=True,
     )
 
 

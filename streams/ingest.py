@@ -155,6 +155,7 @@ class Ingest:
                 received_at_ms=received_at_ms,
                 new_id=_new_id,
                 limits=self._limits,
+                from_json=True,
             )
         else:
             events = [
@@ -165,6 +166,7 @@ class Ingest:
                     received_at_ms=received_at_ms,
                     new_id=_new_id,
                     limits=self._limits,
+                    from_json=True,
                 )
             ]
         if events:

@@ -17,13 +17,18 @@ from hypothesis import strategies as st
 from schemas import Event, EventType, parse_batch, parse_body, parse_call
 
 
-def parse_request(raw: bytes, endpoint: EventType | None, received_at_ms: int) -> list[Event]:
-    """What the edge does with a request body, minus the transport (``None`` is /v1/batch)."""
+def parse_request(
+    raw: bytes, endpoint: EventType | None, received_at_ms: int, *, from_json: bool = True
+) -> list[Event]:
+    """What the edge does with a request body, minus the transport (``None`` is /v1/batch).
+
+    ``from_json=False`` parses the decoded body as a Python caller's would be."""
     body = parse_body(raw)
     common: dict[str, Any] = {
         "source": "fuzz",
         "received_at_ms": received_at_ms,
         "new_id": lambda: "generated",
+        "from_json": from_json,
     }
     if endpoint is None:
         return parse_batch(body, **common)
