@@ -99,31 +99,37 @@ def encode_event(event: Event) -> bytes:
     Raises InvalidEventError for a time outside years 1-9999 or a payload value
     JSON cannot carry (events built by `parse_call` have neither).
     """
-    optional: dict[str, Any] = {
-        "userId": event.user_id,
-        "anonymousId": event.anonymous_id,
-        _name_key(event.type): event.event,
-        "timestamp": _wire_time(event.timestamp_ms, "timestamp"),
-        "receivedAt": _wire_time(event.received_at_ms, "receivedAt"),
-        "sentAt": None
-        if event.sent_at_ms is None
-        else _wire_time(event.sent_at_ms, "sentAt"),
-        "originalTimestamp": None
-        if event.original_timestamp_ms is None
-        else _wire_time(event.original_timestamp_ms, "originalTimestamp"),
-        "properties": event.properties,
-        "traits": event.traits,
-        "context": event.context,
-        "previousId": event.previous_id,
-        "groupId": event.group_id,
-        "integrations": event.integrations,
-    }
+    # Built field by field, in the documented order, skipping None and {}: the edge
+    # encodes every event it accepts, and a dict filtered by a generator cost a third more.
     wire: dict[str, Any] = {
         "type": event.type.value,
         "messageId": event.message_id,
         "source": event.source,
     }
-    wire.update((k, v) for k, v in optional.items() if v is not None and v != {})
+    if event.user_id is not None:
+        wire["userId"] = event.user_id
+    if event.anonymous_id is not None:
+        wire["anonymousId"] = event.anonymous_id
+    if event.event is not None:
+        wire[_name_key(event.type)] = event.event
+    wire["timestamp"] = _wire_time(event.timestamp_ms, "timestamp")
+    wire["receivedAt"] = _wire_time(event.received_at_ms, "receivedAt")
+    if event.sent_at_ms is not None:
+        wire["sentAt"] = _wire_time(event.sent_at_ms, "sentAt")
+    if event.original_timestamp_ms is not None:
+        wire["originalTimestamp"] = _wire_time(event.original_timestamp_ms, "originalTimestamp")
+    if event.properties:
+        wire["properties"] = event.properties
+    if event.traits:
+        wire["traits"] = event.traits
+    if event.context:
+        wire["context"] = event.context
+    if event.previous_id is not None:
+        wire["previousId"] = event.previous_id
+    if event.group_id is not None:
+        wire["groupId"] = event.group_id
+    if event.integrations:
+        wire["integrations"] = event.integrations
     try:
         return orjson.dumps(wire)
     except orjson.JSONEncodeError as e:
