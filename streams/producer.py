@@ -22,6 +22,8 @@ from streams.errors import BrokerUnavailableError
 logger = logging.getLogger(__name__)
 
 _PARTITIONER = DefaultPartitioner()
+# Keys whose partition the edge remembers (each is a user's id: ~100 bytes kept a key).
+_PARTITION_CACHE = 65_536
 
 
 async def send_batches(
@@ -52,6 +54,9 @@ class EventProducer:
         self._topic = topic
         self._timeout = timeout
         self._producer: AIOKafkaProducer | None = None
+        # The partition of each key seen lately, for the topic's partitions then.
+        self._partitions: list[int] = []
+        self._partition_of: dict[bytes, int] = {}
 
     async def start(self) -> None:
         # What the client buffers is bounded: per partition, one batch in flight and one
@@ -103,9 +108,17 @@ class EventProducer:
         # tenth of the edge's CPU. The partition is the one
         # producer.send would pick: murmur2 of the key over the topic's partitions.
         partitions = sorted(await producer.partitions_for(self._topic))
+        if partitions != self._partitions:
+            self._partitions, self._partition_of = partitions, {}
+        partition_of = self._partition_of
         by_partition: dict[int, list[tuple[bytes, bytes]]] = {}
         for key, value in records:
-            partition = _PARTITIONER(key, partitions, partitions)
+            partition = partition_of.get(key)
+            if partition is None:
+                # aiokafka's murmur2 is Python, ~3 µs a key; users send many events each.
+                if len(partition_of) >= _PARTITION_CACHE:
+                    partition_of.clear()
+                partition = partition_of[key] = _PARTITIONER(key, partitions, partitions)
             by_partition.setdefault(partition, []).append((key, value))
         sends = [
             send
