@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import faust
-
+from streams.consumer import App
 from streams.settings import Settings
 
 # Faust's topic-level codec: we encode and decode values ourselves (orjson), so the
@@ -56,7 +55,9 @@ class Tracklog:
         self.settings = settings
         self.names = TopicNames.for_prefix(settings.topic_prefix)
         partitions = settings.partitions
-        self.app = faust.App(
+        # Faust's app, but for a consumer that delivers each message without tasks of
+        # its own (streams.consumer).
+        self.app = App(
             settings.topic_prefix,
             broker=settings.broker,
             store="rocksdb://",

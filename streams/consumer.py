@@ -1,0 +1,135 @@
+"""Faust's consumer, delivering each message without four tasks of its own.
+
+Faust's drain loop hands every message to the conductor through
+``Service.wait_first(callback(message), suspend_flow.wait())``: two tasks for those
+two, two more for the service's stopped and crashed events, an ``asyncio.wait`` and
+three cancellations, so that a rebalance (``suspend_flow``) can interrupt a delivery
+blocked on a full stream buffer. The callback almost never blocks: it takes an
+uncontended lock, checks flow control and the producer's buffer, and puts the event
+in a queue with room. Those tasks were about a tenth of a draining node's CPU.
+
+``EagerConsumer`` runs the callback inline up to its first suspension; one that ends
+there (nearly all) costs no task. One that does suspend goes on in a task raced
+against ``suspend_flow`` exactly as before (``finish``). The loop is Faust's own
+otherwise (faust-streaming 0.15, ``Consumer._drain_messages``), which is why
+``pyproject.toml`` keeps faust-streaming below 0.16.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any, cast
+
+import faust
+from faust.transport.consumer import CONSUMER_FETCHING
+from faust.transport.drivers import aiokafka as aiokafka_driver
+from mode import Service
+
+
+def start_eagerly(coro: Coroutine[Any, Any, Any]) -> Coroutine[Any, Any, Any] | None:
+    """Run ``coro`` up to its first suspension: None if it finished there (an exception
+    it raised propagates), else a coroutine that finishes it (``finish``)."""
+    try:
+        yielded = coro.send(None)
+    except StopIteration:
+        return None
+    return finish(coro, yielded)
+
+
+async def finish(coro: Coroutine[Any, Any, Any], yielded: Any) -> Any:
+    """Drive ``coro``, suspended on ``yielded``, to its end, as an asyncio task would:
+    a bare yield waits a turn of the loop, a future until it is done (its result or
+    exception is ``coro``'s to take); cancelling this cancels what ``coro`` waits on.
+    """
+    while True:
+        error: BaseException | None = None
+        if yielded is not None and not asyncio.isfuture(yielded):
+            error = RuntimeError(f"a coroutine yielded {yielded!r}, which is not a future")
+        else:
+            try:
+                if yielded is None:
+                    await asyncio.sleep(0)
+                else:
+                    yielded._asyncio_future_blocking = False
+                    await asyncio.wait((yielded,))
+            except asyncio.CancelledError as exc:
+                if yielded is not None:
+                    yielded.cancel()
+                error = exc
+        try:
+            yielded = coro.send(None) if error is None else coro.throw(error)
+        except StopIteration as stop:
+            return stop.value
+
+
+class EagerConsumer(aiokafka_driver.Consumer):  # type: ignore[misc]
+    async def _drain_messages(self, fetcher: Any) -> None:  # pragma: no cover
+        # Faust's loop, but for how the callback is run (see the module docstring).
+        callback = self.callback
+        getmany = self.getmany
+        consumer_should_stop = cast(Service, self)._stopped.is_set
+        fetcher_should_stop = cast(Service, fetcher)._stopped.is_set
+        get_read_offset = self._read_offset.__getitem__
+        set_read_offset = self._read_offset.__setitem__
+        set_flag = self.diag.set_flag
+        unset_flag = self.diag.unset_flag
+        commit_every = self._commit_every
+        acks_enabled_for = self.app.topics.acks_enabled_for
+        suspend_flow = self.suspend_flow
+
+        yield_every = 100
+        num_since_yield = 0
+        sleep = asyncio.sleep
+
+        try:
+            while not (consumer_should_stop() or fetcher_should_stop()):
+                set_flag(CONSUMER_FETCHING)
+                ait = getmany(timeout=1.0)
+                await self.sleep(0)
+                if not self.should_stop:
+                    async for tp, message in ait:
+                        num_since_yield += 1
+                        if num_since_yield > yield_every:
+                            await sleep(0)
+                            num_since_yield = 0
+                        offset = message.offset
+                        r_offset = get_read_offset(tp)
+                        if r_offset is None or offset >= r_offset:
+                            gap = offset - (r_offset or 0)
+                            if gap > 1 and r_offset and acks_enabled_for(message.topic):
+                                await self._add_gap(tp, r_offset + 1, offset)
+                            if commit_every is not None and self._n_acked >= commit_every:
+                                self._n_acked = 0
+                                await self.commit()
+                            rest = start_eagerly(callback(message))
+                            if rest is not None:
+                                await self.wait_first(rest, suspend_flow.wait())
+                            set_read_offset(tp, offset)
+                    unset_flag(CONSUMER_FETCHING)
+        except self.consumer_stopped_errors:
+            if self.transport.app.should_stop:
+                self.log.info("Broker stopped consumer, shutting down...")
+                return
+            raise
+        except asyncio.CancelledError:
+            if self.transport.app.should_stop:
+                self.log.info("Consumer shutting down for user cancel.")
+                return
+            raise
+        except Exception as exc:
+            self.log.exception("Drain messages raised: %r", exc)
+            raise
+        finally:
+            unset_flag(CONSUMER_FETCHING)
+
+
+class _Transport(aiokafka_driver.Transport):  # type: ignore[misc]
+    Consumer = EagerConsumer
+
+
+class App(faust.App):  # type: ignore[misc]
+    """``faust.App`` whose consumer is ``EagerConsumer`` (the broker URL must be kafka://)."""
+
+    def _new_transport(self) -> Any:
+        return _Transport(self.conf.broker_consumer, self)
