@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
+from itertools import islice
 
 import orjson
 
@@ -49,6 +50,8 @@ Table = MutableMapping[bytes, bytes]
 
 
 StatedLink = tuple[Link, LinkCause]
+
+_ABSENT = object()
 
 
 def encode_links(links: list[StatedLink]) -> bytes:
@@ -97,17 +100,23 @@ class EventFold:
         self._profiles: Rows[ProfileState] = Rows(
             self.profiles, ProfileState.from_dict, ProfileState.to_dict, keep=self.keep
         )
-        self._linked: set[Link] = set()
+        # The links returned lately, least recently stated first (a dict as an LRU).
+        self._linked: dict[Link, None] = {}
 
     def write_back(self) -> None:
         self._profiles.write_back()
-        if len(self._linked) > self.keep:
-            self._linked.clear()
+        linked = self._linked
+        excess = len(linked) - self.keep
+        if excess > 0:
+            # The least recently stated go: forgetting them all at once made every
+            # user's link go out again, and a million events sent ten times the links.
+            for link in list(islice(linked, excess)):
+                del linked[link]
 
     def fold(self, identity_key: bytes, event: Event) -> list[StatedLink]:
         """Fold one event; return the identity links it states (none if already seen).
 
-        A link this fold returned before (up to ``keep`` of them, kept across steps) is
+        A link this fold stated lately (the ``keep`` stated last, kept across steps) is
         not returned again: every event of an identified user states the same link
         from its anonymousId, and a link applied or refused once is applied or
         refused for good (profiles only grow), so the graph needs it once.
@@ -123,10 +132,14 @@ class EventFold:
             row = encode_identifier(primary)
             self._profiles.put(row, apply_event(self._profiles.get(row), event))
         self.dedupe[seen] = str(event.received_at_ms).encode()
-        links = [link for link in links_of(event) if link not in self._linked]
+        linked = self._linked
+        links: list[Link] = []
+        for link in links_of(event):
+            if linked.pop(link, _ABSENT) is _ABSENT:
+                links.append(link)
+            linked[link] = None  # now the most recently stated
         if not links:
             return []
-        self._linked.update(links)
         cause = LinkCause.of(event)
         return [(link, cause) for link in links]
 

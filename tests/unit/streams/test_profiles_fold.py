@@ -40,8 +40,21 @@ def test_the_remembered_links_are_bounded_and_a_forgotten_one_is_sent_again() ->
     fold, _ = _fold(keep=1)
     fold.fold(b"u1", _track("u1", "a1", 1))
     fold.fold(b"u1", _track("u1", "a2", 2))
-    fold.write_back()  # two remembered, more than keep: forgotten
-    assert len(fold.fold(b"u1", _track("u1", "a1", 3))) == 1
+    fold.write_back()  # two remembered, more than keep: the one stated first is forgotten
+    assert fold.fold(b"u1", _track("u1", "a2", 3)) == []
+    assert len(fold.fold(b"u1", _track("u1", "a1", 4))) == 1
+
+
+def test_the_links_stated_last_are_the_ones_remembered() -> None:
+    fold, _ = _fold(keep=2)
+    fold.fold(b"u1", _track("u1", "a1", 1))
+    fold.fold(b"u1", _track("u1", "a2", 2))
+    fold.fold(b"u1", _track("u1", "a1", 3))  # a1 stated again: now the most recent
+    fold.fold(b"u1", _track("u1", "a3", 4))
+    fold.write_back()  # three remembered, keep two: a2, stated longest ago, goes
+    assert fold.fold(b"u1", _track("u1", "a1", 5)) == []
+    assert fold.fold(b"u1", _track("u1", "a3", 6)) == []
+    assert len(fold.fold(b"u1", _track("u1", "a2", 7))) == 1
 
 
 def test_the_graph_from_links_sent_once_equals_the_graph_from_every_link() -> None:
