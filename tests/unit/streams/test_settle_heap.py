@@ -1,4 +1,5 @@
-"""The node freezes its start-up heap, so full collections stop walking it."""
+"""The node freezes its start-up heap, so full collections stop walking it, and makes
+full collections rarer."""
 
 from __future__ import annotations
 
@@ -7,14 +8,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from streams.node import settle_heap
+from streams.node import FULL_COLLECTION_EVERY, settle_heap
 
 
 @pytest.fixture
 def unfrozen() -> Iterator[None]:
+    thresholds = gc.get_threshold()
     gc.unfreeze()
     yield
     gc.unfreeze()
+    gc.set_threshold(*thresholds)
 
 
 def test_a_full_collection_no_longer_walks_what_was_there_at_start_up(unfrozen: None) -> None:
@@ -26,3 +29,11 @@ def test_a_full_collection_no_longer_walks_what_was_there_at_start_up(unfrozen: 
     # Frozen objects are out of every generation the collector walks.
     assert len(gc.get_objects()) < tracked_before - len(long_lived)
     del long_lived
+
+
+def test_full_collections_wait_for_more_middle_generation_collections(unfrozen: None) -> None:
+    young, middle, full = gc.get_threshold()
+    assert full < FULL_COLLECTION_EVERY
+    settle_heap()
+    # The young generations are collected as often as before: their pauses stay short.
+    assert gc.get_threshold() == (young, middle, FULL_COLLECTION_EVERY)
