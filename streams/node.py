@@ -178,6 +178,7 @@ class Node:
         self.feed = KafkaChangeFeed(settings.bootstrap_servers, self.tracklog.names.schema_changes)
         self.metrics = Metrics()
         requests = Requests()
+        self.tracklog.app.requests = requests
         install_agents(self.tracklog, self.metrics, self._on_change, requests)
         self.producer = EventProducer(
             settings.bootstrap_servers,
