@@ -61,7 +61,12 @@ class Rows(Generic[T]):
             assert value is not None
             self._table[key] = orjson.dumps(self._encode(value))
         self._dirty.clear()
-        excess = len(self._values) - self._keep
-        if excess > 0:
-            for key in list(islice(self._values, excess)):
-                del self._values[key]
+        drop_oldest(self._values, self._keep)
+
+
+def drop_oldest(entries: dict[Any, Any], keep: int) -> None:
+    """Drop the entries of ``entries`` (in order of last use, oldest first) past ``keep``."""
+    excess = len(entries) - keep
+    if excess > 0:
+        for key in list(islice(entries, excess)):
+            del entries[key]
