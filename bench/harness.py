@@ -1,8 +1,8 @@
 """The plumbing every benchmark that runs a real node shares, so each measures alike.
 
-One embedded Kafka (``streams.broker``) for the whole run; ``tracklog node`` as a
+One embedded Kafka (``streams.ops.broker``) for the whole run; ``tracklog node`` as a
 subprocess (``tests.nodes.NodeProcess``, as the integration tests run it) on a fresh
-topic prefix; deterministic load files (``streams.loadgen``) put on a node's events
+topic prefix; deterministic load files (``streams.ops.loadgen``) put on a node's events
 topic by the importer's own path; the node's ``/metrics`` read until every agent has
 drained; the node's peak RSS; percentiles.
 """
@@ -24,14 +24,14 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
-from streams.app import TopicNames, Tracklog
-from streams.broker import EmbeddedBroker
-from streams.importer import ImportReport, import_file
-from streams.loadgen import generate, write_jsonl
-from streams.producer import EventProducer
-from streams.profiles import decode_links
+from streams.kafka.app import TopicNames, Tracklog
+from streams.ops.broker import EmbeddedBroker
+from streams.ops.importer import ImportReport, import_file
+from streams.ops.loadgen import generate, write_jsonl
+from streams.kafka.producer import EventProducer
+from streams.folds.links import decode_links
 from streams.settings import Settings
-from streams.topics import assign_all, ensure_topics
+from streams.kafka.topics import assign_all, ensure_topics
 from tests.nodes import NodeProcess
 
 logger = logging.getLogger(__name__)

@@ -32,7 +32,7 @@ from registry import (
     fold_events,
     infer_columns,
 )
-from streams.loadgen import generate
+from streams.ops.loadgen import generate
 
 BATCH = 500
 

@@ -46,8 +46,8 @@ from bench.harness import (
     users,
     write_load,
 )
-from streams.app import TopicNames
-from streams.broker import EmbeddedBroker
+from streams.kafka.app import TopicNames
+from streams.ops.broker import EmbeddedBroker
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Profile and timeline reads over real RocksDB, through the GraphQL schema.
 
 Loads one heavy user (100k events) and 10k users with 100 events each through the
-same folds the agents run (``streams.profiles``) into rocksdict databases, then
+same folds the agents run (``streams.folds.links``) into rocksdict databases, then
 measures ``profile`` and ``timeline(first: 50)`` — first page and a deep page — with
 ``schema.execute`` (no HTTP; a loopback request adds ~2-3 ms p50 on these machines).
 """
@@ -14,48 +14,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rocksdict import AccessType, Options, Rdict
 
 from bench.harness import percentiles
 from query.graphql import Context, schema
 from schemas import Event, EventType
-from streams.profiles import EventFold, LinkFold
-from streams.store import TableProfileReader
+from streams.folds.events import EventFold
+from streams.folds.links import LinkFold
+from streams.adapters.rocksdict import open_db
+from streams.state.partitions import Partitions
+from streams.state.readers import TableProfileReader
 
 T0 = 1_790_000_000_000
 
 
-class _Store:
-    def __init__(self, db: Rdict) -> None:
-        self._db = db
-
-    def _db_for_partition(self, partition: int) -> Rdict:
-        return self._db
-
-
-class _Table:
-    """The slice of a one-partition Faust table TableProfileReader reads: get(),
-    partitions and data._db_for_partition."""
-
-    partitions = 1
-
-    def __init__(self, path: Path) -> None:
-        options = Options(raw_mode=True)
-        options.create_if_missing(True)
-        self.db = Rdict(str(path), options=options, access_type=AccessType.read_write())
-        self.data = _Store(self.db)
-
-    def get(self, key: bytes) -> Any:
-        return self.db.get(key)
-
-
 @dataclass
 class _Tables:
-    event_dedupe: _Table
-    profiles: _Table
-    timeline: _Table
-    identities: _Table
-    profile_members: _Table
+    """One database per table, as a one-partition node would hold them."""
+
+    event_dedupe: Any
+    profiles: Any
+    timeline: Any
+    identities: Any
+    profile_members: Any
 
 
 def _event(user: str, n: int, *, identify: bool = False) -> Event:
@@ -80,8 +60,8 @@ def _event(user: str, n: int, *, identify: bool = False) -> Event:
 
 
 def load(tables: _Tables, users: int, per_user: int, heavy: int) -> int:
-    events = EventFold(tables.event_dedupe.db, tables.profiles.db, tables.timeline.db)
-    links = LinkFold(tables.identities.db, tables.profile_members.db)
+    events = EventFold(tables.event_dedupe, tables.profiles, tables.timeline)
+    links = LinkFold(tables.identities, tables.profile_members)
     count = 0
     plan = [("heavy-user", heavy)] + [(f"user-{i}", per_user) for i in range(users)]
     for user, n_events in plan:
@@ -112,11 +92,13 @@ TIMELINE = """query ($id: String!, $after: String) { timeline(id: $id, first: 50
 
 async def run(directory: Path, *, quick: bool) -> list[tuple[str, str]]:
     users, per_user, heavy = (200, 20, 5_000) if quick else (10_000, 100, 100_000)
-    tables = _Tables(*(_Table(directory / name) for name in _Tables.__dataclass_fields__))
+    tables = _Tables(*(open_db(str(directory / name)) for name in _Tables.__dataclass_fields__))
     started = time.perf_counter()
     count = load(tables, users, per_user, heavy)
     load_s = time.perf_counter() - started
-    reader = TableProfileReader(tables)  # type: ignore[arg-type]
+    reader = TableProfileReader(
+        *(Partitions(lambda db=db: [db]) for db in (tables.profiles, tables.timeline, tables.identities, tables.profile_members))
+    )
     context = Context(schemas=None, commands=None, changes=None, profiles=reader)  # type: ignore[arg-type]
 
     # A cursor deep into the heavy user's history: walk there once.

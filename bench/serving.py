@@ -7,7 +7,7 @@ sending the next, back to back on the same broker, in ``INGEST_PAIRS`` pairs aft
 uncounted warm-up pair (calls of their own each; the node, idle, has folded the
 previous pair's before the next starts), each side's best run counting:
 
-- the baseline: the ingestion edge's own aiokafka producer (``streams.producer``:
+- the baseline: the ingestion edge's own aiokafka producer (``streams.kafka.producer``:
   acks=all, idempotent, its linger and batch sizes), called directly, sends the events
   as the node puts them on the log (parsed and encoded beforehand, outside the timing)
   to a topic of its own and waits for the broker's acks of each batch: what the node
@@ -65,10 +65,10 @@ from bench.harness import (
 )
 from bench.reads import PROFILE, TIMELINE
 from schemas.event import encode_event
-from streams.broker import EmbeddedBroker
-from streams.importer import parse_line
-from streams.producer import EventProducer
-from streams.topics import ensure_topics
+from streams.ops.broker import EmbeddedBroker
+from streams.ops.importer import parse_line
+from streams.kafka.producer import EventProducer
+from streams.kafka.topics import ensure_topics
 from tests.nodes import TRACKLOG, NodeProcess
 
 logger = logging.getLogger(__name__)

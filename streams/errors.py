@@ -1,4 +1,4 @@
-"""Errors of the running system; each maps to one HTTP status in ``streams.http``."""
+"""Errors of the running system; each maps to one HTTP status in ``streams.edge.app``."""
 
 from __future__ import annotations
 

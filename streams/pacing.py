@@ -2,7 +2,7 @@
 
 Agents fold in steps of hundreds of events, on the loop that serves GraphQL and
 ingestion. ``Pacer`` makes a step let other tasks run every few milliseconds, and
-sooner while ``Requests`` (counted by ``streams.http``) says a request is in flight.
+sooner while ``Requests`` (counted by ``streams.edge.app``) says a request is in flight.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ BUSY_SLICE = 0.001
 
 
 class Requests:
-    """How many HTTP requests the node is answering (``streams.http`` counts them)."""
+    """How many HTTP requests the node is answering (``streams.edge.app`` counts them)."""
 
     def __init__(self) -> None:
         self.count = 0

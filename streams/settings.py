@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     kafka_heap: str = "512m"
     messageid_ttl_days: float = 7.0
     # What the node's RocksDB may hold in memory, all tables and partitions together:
-    # half block cache, half memtables (see streams.store.share_rocksdb_memory).
+    # half block cache, half memtables (see streams.state.buffers.share_rocksdb_memory).
     rocksdb_memory_mb: int = Field(default=128, ge=16)
     # ``token1,token2``: bearer tokens GraphQL requires outside dev mode.
     api_tokens: SecretStr = SecretStr("")

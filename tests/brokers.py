@@ -8,7 +8,7 @@ import signal
 from collections.abc import Iterator
 from pathlib import Path
 
-from streams.broker import EmbeddedBroker
+from streams.ops.broker import EmbeddedBroker
 from streams.settings import Settings
 
 

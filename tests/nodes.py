@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from streams.broker import free_port
+from streams.ops.broker import free_port
 from tests.waiting import wait_until
 
 TRACKLOG = str(Path(sys.executable).with_name("tracklog"))

@@ -8,7 +8,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from streams.topics import assign_all
+from streams.kafka.topics import assign_all
 
 
 async def read_records(bootstrap: str, topic: str, count: int) -> list[Any]:

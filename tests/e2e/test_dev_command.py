@@ -106,7 +106,7 @@ def test_no_orphan_broker_when_the_node_is_killed(dev: NodeProcess) -> None:
 
 
 def test_nodes_share_a_broker_started_alone(tmp_path: Path) -> None:
-    from streams.broker import EmbeddedBroker
+    from streams.ops.broker import EmbeddedBroker
     from tests.nodes import TRACKLOG, fresh_prefix
 
     broker_dir = tmp_path / "broker"

@@ -8,9 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from streams.broker import EmbeddedBroker
-from streams.producer import EventProducer
-from streams.topics import ensure_topics
+from streams.ops.broker import EmbeddedBroker
+from streams.kafka.producer import EventProducer
+from streams.kafka.topics import ensure_topics
 from tests.brokers import running_broker
 from tests.integration.edge import edge_client
 from tests.nodes import NodeProcess, fresh_prefix

@@ -11,10 +11,10 @@ import httpx
 from starlette.applications import Starlette
 
 from query.graphql import Context
-from streams.http import build_http_app
-from streams.ingest import Ingest
+from streams.edge.app import build_http_app
+from streams.edge.ingest import Ingest
 from streams.metrics import Metrics
-from streams.producer import EventProducer
+from streams.kafka.producer import EventProducer
 from streams.settings import Settings
 
 NOW_MS = 1_795_000_000_000  # the edge's clock, fixed: receivedAt is asserted exactly

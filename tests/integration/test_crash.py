@@ -23,7 +23,7 @@ import pytest
 
 from query.domain import ANONYMOUS_ID, USER_ID, primary_identifier
 from schemas import decode_event
-from streams.broker import EmbeddedBroker
+from streams.ops.broker import EmbeddedBroker
 from tests.integration.conftest import StartNode
 from tests.nodes import TRACKLOG, NodeProcess
 from tests.topics import all_records, lag

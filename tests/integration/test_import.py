@@ -9,7 +9,7 @@ from pathlib import Path
 
 import orjson
 
-from streams.broker import EmbeddedBroker
+from streams.ops.broker import EmbeddedBroker
 from tests.integration.conftest import StartNode
 from tests.nodes import TRACKLOG, fresh_prefix
 from tests.topics import read_records

@@ -21,10 +21,10 @@ import uvicorn
 from prometheus_client.parser import text_string_to_metric_families
 
 from schemas import decode_event
-from streams.broker import EmbeddedBroker, free_port
+from streams.ops.broker import EmbeddedBroker, free_port
 from streams.metrics import Metrics
-from streams.producer import EventProducer
-from streams.topics import ensure_topics
+from streams.kafka.producer import EventProducer
+from streams.kafka.topics import ensure_topics
 from tests.brokers import running_broker, stalled
 from tests.integration.edge import WRITE_KEY, edge_app
 from tests.nodes import fresh_prefix

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, currently_in_test_context, event, given, set
 from hypothesis import strategies as st
 
 from schemas import EventType, SchemaError, decode_event
-from streams.broker import EmbeddedBroker
+from streams.ops.broker import EmbeddedBroker
 from tests.hostile import BOMB, batch_bodies, bodies, encoded, parse_request, single_bodies
 from tests.integration.edge import NOW_MS, WRITE_KEY
 from tests.topics import read_records

@@ -12,10 +12,10 @@ import pytest
 from aiokafka.partitioner import murmur2
 
 from schemas import decode_event
-from streams.broker import EmbeddedBroker
-from streams.producer import EventProducer
+from streams.ops.broker import EmbeddedBroker
+from streams.kafka.producer import EventProducer
 from streams.settings import Settings
-from streams.topics import ensure_topics
+from streams.kafka.topics import ensure_topics
 from tests.integration.edge import NOW_MS, edge_client
 from tests.nodes import fresh_prefix
 from tests.topics import all_records, read_records

@@ -9,7 +9,7 @@ import httpx
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from streams.broker import EmbeddedBroker
+from streams.ops.broker import EmbeddedBroker
 from tests.integration.conftest import StartNode
 from tests.nodes import NodeProcess
 from tests.topics import read_json

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaProducer
 
-from streams.broker import EmbeddedBroker
+from streams.ops.broker import EmbeddedBroker
 
 from tests.integration.conftest import StartNode
 from tests.nodes import NodeProcess

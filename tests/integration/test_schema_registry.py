@@ -10,7 +10,7 @@ import orjson
 import pytest
 from websockets.asyncio.client import connect
 
-from streams.broker import EmbeddedBroker
+from streams.ops.broker import EmbeddedBroker
 from tests.integration.conftest import StartNode
 from tests.nodes import TRACKLOG, NodeProcess
 from tests.topics import read_json

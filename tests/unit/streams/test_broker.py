@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from streams.broker import new_cluster_id
+from streams.ops.broker import new_cluster_id
 
 
 def test_cluster_ids_are_16_bytes_and_never_look_like_an_option() -> None:

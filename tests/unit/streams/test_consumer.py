@@ -1,4 +1,4 @@
-"""The eager delivery of ``streams.consumer``: a coroutine run inline, finished as a task would."""
+"""The eager delivery of ``streams.adapters.faust``: a coroutine run inline, finished as a task would."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from streams.consumer import start_eagerly
+from streams.adapters.faust import start_eagerly
 
 
 async def test_a_coroutine_that_never_suspends_is_done_inline() -> None:

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from registry import SchemaKey
 from schemas import Event, EventType, encode_event
-from streams.commands import encode_policy_command
-from streams.fold import SchemaFold
-from streams.rebuild import Image, digest
+from streams.folds.commands import encode_policy_command
+from streams.folds.schemas import SchemaFold
+from streams.ops.rebuild import Image, digest
 
 KEY = SchemaKey("web", "track", "Order Completed").encode()
 

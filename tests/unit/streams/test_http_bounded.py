@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from streams.http import _Bounded
+from streams.edge.middleware import Bounded
 
 
 async def _slow(scope: Scope, receive: Receive, send: Send) -> None:
@@ -27,7 +27,7 @@ def _routed(app: ASGIApp) -> httpx.ASGITransport:
 
 
 async def test_a_request_past_the_timeout_is_a_503_with_retry_after() -> None:
-    transport = _routed(_Bounded(_slow, 0.05))
+    transport = _routed(Bounded(_slow, 0.05))
     async with httpx.AsyncClient(transport=transport, base_url="http://node") as client:
         response = await client.post("/graphql", json={"query": "{ sources { name } }"})
     assert response.status_code == 503
@@ -36,7 +36,7 @@ async def test_a_request_past_the_timeout_is_a_503_with_retry_after() -> None:
 
 
 async def test_a_request_within_the_timeout_is_untouched() -> None:
-    transport = _routed(_Bounded(_fast, 1.0))
+    transport = _routed(Bounded(_fast, 1.0))
     async with httpx.AsyncClient(transport=transport, base_url="http://node") as client:
         response = await client.get("/graphql")
     assert (response.status_code, response.text) == (200, "ok")

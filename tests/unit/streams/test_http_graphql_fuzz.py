@@ -21,8 +21,8 @@ from starlette.applications import Starlette
 from query.graphql import Context
 from query.graphql.schema import Limits, build_schema
 from registry import SchemaKey
-from streams.http import build_http_app
-from streams.ingest import Ingest
+from streams.edge.app import build_http_app
+from streams.edge.ingest import Ingest
 from streams.metrics import Metrics
 from tests.unit.query.fakes import MemoryProfiles, MemorySchemas, Unused, context
 from tests.unit.query.journeys import T0, two_devices

@@ -5,8 +5,10 @@ from __future__ import annotations
 import httpx
 
 from query.graphql.schema import build_schema
-from streams.http import _GraphQL, Tokens, build_http_app
-from streams.ingest import Ingest
+from streams.edge.app import build_http_app
+from streams.edge.auth import Tokens
+from streams.edge.graphql import GraphQLView
+from streams.edge.ingest import Ingest
 from streams.metrics import Metrics
 from tests.unit.query.fakes import MemoryProfiles, Unused, context
 from tests.unit.query.journeys import two_devices
@@ -42,6 +44,6 @@ async def test_a_read_answers_json_text() -> None:
 
 
 def test_an_integer_past_64_bits_is_written_as_json_writes_it() -> None:
-    view = _GraphQL(build_schema(), context(), graphiql=False, tokens=Tokens(None))
+    view = GraphQLView(build_schema(), context(), graphiql=False, tokens=Tokens(None))
     assert view.encode_json({"n": 2**70, "s": "é"}) == '{"n":1180591620717411303424,"s":"é"}'
     assert view.decode_json(b'{"a": [1, 2.5, null]}') == {"a": [1, 2.5, None]}

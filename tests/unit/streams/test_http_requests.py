@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from streams.http import _Counted
+from streams.edge.middleware import Counted
 from streams.pacing import Requests
 
 
@@ -25,7 +25,7 @@ async def test_a_request_counts_while_it_is_answered_and_not_after() -> None:
         await release.wait()
         return PlainTextResponse("ok")
 
-    app = Starlette(routes=[Route("/slow", slow)], middleware=[Middleware(_Counted, requests=requests)])
+    app = Starlette(routes=[Route("/slow", slow)], middleware=[Middleware(Counted, requests=requests)])
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://node") as client:
         two = [asyncio.create_task(client.get("/slow")) for _ in range(2)]
         while len(seen) < 2:

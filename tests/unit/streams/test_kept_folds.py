@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from streams.store import KeptFolds, PartitionBuffers
+from streams.state.buffers import KeptFolds, PartitionBuffers
 
 
 class _Fold:

@@ -8,7 +8,7 @@ import pytest
 from query.domain import Identifier, IdentityGuards, LinkCause, MemoryGraph, link
 from query.domain.identity import ANONYMOUS_ID, USER_ID
 from schemas import EventType
-from streams.profiles import GraphTables, LinkFold, StatedLink, link_records
+from streams.folds.links import GraphTables, LinkFold, StatedLink, link_records
 
 
 def _stated(n: int) -> StatedLink:
@@ -44,13 +44,6 @@ def test_a_steps_links_fold_as_applying_each_in_order_however_the_records_split(
 
 def test_no_links_make_no_record() -> None:
     assert link_records([]) == []
-
-
-def test_a_record_of_one_link_alone_from_an_older_node_still_folds() -> None:
-    (lk, cause) = _stated(1)
-    fold, counts = _fold([orjson.dumps({"l": lk.to_dict(), "c": cause.to_dict()})])
-    assert counts == [1]
-    assert GraphTables(fold.identities, fold.members).profile_of(lk.a) is not None
 
 
 def test_an_entry_that_cannot_be_read_is_set_aside_and_the_rest_fold() -> None:

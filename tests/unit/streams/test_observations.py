@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from registry import ColumnType, Finding, Inference, Limits
 from schemas import decode_event
-from streams.commands import KIND_HEADER
-from streams.fold import SchemaFold
-from streams.observations import (
+from streams.folds.commands import KIND_HEADER
+from streams.folds.schemas import SchemaFold
+from streams.folds.observations import (
     OBSERVATIONS,
     Observation,
     decode_observations,
@@ -22,7 +22,7 @@ from streams.observations import (
     observation_records,
     observe,
 )
-from streams.rebuild import Image, digest
+from streams.ops.rebuild import Image, digest
 from tests.unit.streams.test_fold import KEY, _event, events
 
 

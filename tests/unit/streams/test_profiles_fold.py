@@ -6,7 +6,7 @@ import uuid
 
 from query.domain import MemoryGraph
 from schemas import Event, EventType, parse_call
-from streams.profiles import EventFold
+from streams.folds.events import EventFold
 
 
 def _track(user: str, anon: str, n: int) -> Event:

@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 
-from streams.rows import Rows
+from streams.folds.rows import Rows
 
 
 class _Counting:

@@ -49,7 +49,7 @@ def test_ingest_max_inflight_comes_from_the_environment(monkeypatch: pytest.Monk
 def test_session_timeout_reaches_the_faust_app_and_stays_within_the_brokers_bounds(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from streams.app import Tracklog
+    from streams.kafka.app import Tracklog
 
     monkeypatch.setenv("TRACKLOG_BROKER", "kafka://127.0.0.1:9092")
     monkeypatch.setenv("TRACKLOG_SESSION_TIMEOUT", "7.5")
@@ -63,7 +63,7 @@ def test_session_timeout_reaches_the_faust_app_and_stays_within_the_brokers_boun
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.7"])
 def test_dev_mode_serves_on_loopback_only(monkeypatch: pytest.MonkeyPatch, host: str) -> None:
-    from streams.cli import dev_settings
+    from streams.ops.cli import dev_settings
 
     monkeypatch.setenv("TRACKLOG_HTTP_HOST", host)
     settings = dev_settings(Settings())

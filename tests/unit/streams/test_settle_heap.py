@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from streams.node import FULL_COLLECTION_EVERY, settle_heap
+from streams.node.heap import FULL_COLLECTION_EVERY, settle_heap
 
 
 @pytest.fixture

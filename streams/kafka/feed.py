@@ -15,7 +15,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer
 
 from registry import RegistryError, SchemaChange
-from streams.topics import assign_all
+from streams.kafka.topics import assign_all
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ import orjson
 
 from schemas import Event, SchemaError, parse_body, parse_call
 from schemas.event import encode_event
-from streams.producer import EventProducer
+from streams.kafka.producer import EventProducer
 
 logger = logging.getLogger(__name__)
 

@@ -17,6 +17,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 
 from schemas.errors import TracklogError
+from streams.adapters.aiokafka import refresh_metadata
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ async def assign_all(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartit
     partitions = consumer.partitions_for_topic(topic)
     if not partitions:
         # A consumer knows only the topics it has been told of; ask the broker once.
-        await consumer._client.force_metadata_update()
+        await refresh_metadata(consumer)
         partitions = consumer.partitions_for_topic(topic) or set()
     tps = [TopicPartition(topic, p) for p in sorted(partitions)]
     if tps:

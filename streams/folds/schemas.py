@@ -26,10 +26,10 @@ from registry import (
 from registry.column import from_dict as column_from_dict
 from registry.column import to_dict as column_to_dict
 from schemas import decode_event
-from streams.commands import COMMAND, KIND_HEADER, decode_command
-from streams.keys import column_key, dedupe_key
-from streams.observations import OBSERVATIONS, Observation, decode_observations, observe
-from streams.rows import Rows
+from streams.folds.commands import COMMAND, KIND_HEADER, decode_command
+from streams.folds.keys import column_key, dedupe_key
+from streams.folds.observations import OBSERVATIONS, Observation, decode_observations, observe
+from streams.folds.rows import Rows
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class SchemaFold:
     schemas: Table
     dedupe: Table
     limits: Limits = field(default_factory=Limits)
-    keep: int = 0  # rows kept decoded between steps (see streams.rows)
+    keep: int = 0  # rows kept decoded between steps (see streams.folds.rows)
 
     def __post_init__(self) -> None:
         self._columns: Rows[ColumnState] = Rows(

@@ -1,25 +1,20 @@
-"""The query store's fold steps over key/value tables: shared by the agents and rebuild.
+"""The identity graph's fold over key/value tables, and the records it folds.
 
-``EventFold`` runs in the ``events`` partition of the event's primary identifier: it
-dedupes by messageId, appends the event to that identifier's timeline (one put, never
-a rewrite) and folds its profile row; it returns the identity links the event states,
-less those it returned lately (see ``EventFold.fold``).
-``LinkFold`` runs on the single ``identity-links`` partition, so merges are serialised.
+``LinkFold`` runs on the single ``identity-links`` partition, so merges are serialised;
+the agent and ``tracklog rebuild`` run it alike.
 
 A record on ``identity-links`` holds the links one ``route-events`` step stated, in
 order (``link_records``), so ``fold-identities`` consumes a record per step rather than
 one per link::
 
     {"links": [{"l": {"a": identifier, "b": identifier}, "c": cause}, ...]}
-
-A record of one link alone (``{"l": ..., "c": ...}``) is what nodes sent before they
-batched links (older logs); it still folds.
 """
 
 from __future__ import annotations
 
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import orjson
 
@@ -31,26 +26,21 @@ from query.domain import (
     LinkCause,
     LinkResult,
     ProfileIdentities,
-    ProfileState,
-    TimelineEntry,
-    apply_event,
     apply_link,
     encode_identifier,
-    links_of,
-    primary_identifier,
-    timeline_key,
 )
-from schemas import Event
-from streams.keys import dedupe_key
-from streams.records import RECORD_BYTES, split_records
-from streams.rows import Rows, drop_oldest
+from streams.folds.records import RECORD_BYTES, split_records
 
 Table = MutableMapping[bytes, bytes]
 
 
-StatedLink = tuple[Link, LinkCause]
+class Readable(Protocol):
+    """What the graph reads of a table: a row by key."""
 
-_ABSENT = object()
+    def get(self, key: bytes, /) -> bytes | None: ...
+
+
+StatedLink = tuple[Link, LinkCause]
 
 
 def encode_links(links: list[StatedLink]) -> bytes:
@@ -73,8 +63,6 @@ def decode_links(value: bytes) -> list[object]:
         links = record.get("links")
         if isinstance(links, list):
             return links
-        if "l" in record:
-            return [record]  # one link alone, from an older node
     raise ValueError("links: expected an object with a `links` array")
 
 
@@ -83,61 +71,6 @@ def decode_link(entry: object) -> StatedLink:
     if not isinstance(entry, dict):
         raise ValueError("expected an object with `l` and `c`")
     return Link.from_dict(entry.get("l")), LinkCause.from_dict(entry.get("c"))
-
-
-@dataclass
-class EventFold:
-    """Folds events into three tables; profiles are kept decoded between events, so
-    call ``write_back`` after a step of folds, before the tables are read or flushed."""
-
-    dedupe: Table
-    profiles: Table
-    timeline: Table
-    keep: int = 0  # rows kept decoded between steps (see streams.rows)
-
-    def __post_init__(self) -> None:
-        self._profiles: Rows[ProfileState] = Rows(
-            self.profiles, ProfileState.from_dict, ProfileState.to_dict, keep=self.keep
-        )
-        # The links returned lately, least recently stated first (a dict as an LRU).
-        self._linked: dict[Link, None] = {}
-
-    def write_back(self) -> None:
-        self._profiles.write_back()
-        # The least recently stated go: forgetting them all at once made every user's
-        # link go out again (at a million events, fold-identities cost 4x as much an
-        # event as at 100,000).
-        drop_oldest(self._linked, self.keep)
-
-    def fold(self, identity_key: bytes, event: Event) -> list[StatedLink]:
-        """Fold one event; return the identity links it states (none if already seen).
-
-        A link this fold stated lately (the ``keep`` stated last, kept across steps) is
-        not returned again: every event of an identified user states the same link
-        from its anonymousId, and a link applied or refused once is applied or
-        refused for good (profiles only grow), so the graph needs it once.
-        """
-        seen = dedupe_key(b"events\x00" + identity_key, event.message_id)
-        if self.dedupe.get(seen) is not None:
-            return []
-        primary = primary_identifier(event)
-        if primary is not None:
-            self.timeline[timeline_key(primary, event.timestamp_ms, event.message_id)] = (
-                TimelineEntry.bytes_of(event)
-            )
-            row = encode_identifier(primary)
-            self._profiles.put(row, apply_event(self._profiles.get(row), event))
-        self.dedupe[seen] = str(event.received_at_ms).encode()
-        linked = self._linked
-        links: list[Link] = []
-        for link in links_of(event):
-            if linked.pop(link, _ABSENT) is _ABSENT:
-                links.append(link)
-            linked[link] = None  # now the most recently stated
-        if not links:
-            return []
-        cause = LinkCause.of(event)
-        return [(link, cause) for link in links]
 
 
 @dataclass
@@ -190,8 +123,8 @@ class LinkFold:
 class GraphTables:
     """The identity graph (a ``query.domain.GraphView``) over two key/value tables."""
 
-    _identities: Table
-    _members: Table
+    _identities: Readable
+    _members: Readable
 
     def profile_of(self, identifier: Identifier) -> str | None:
         raw = self._identities.get(encode_identifier(identifier))

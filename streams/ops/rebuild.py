@@ -1,8 +1,8 @@
 """``tracklog rebuild``: refold the tables from the log and compare with the live state.
 
 The live state is what the node wrote: the latest value of every key in the tables'
-changelog topics. The rebuilt state is the same folds (``streams.fold``,
-``streams.profiles``) run again over the topics the agents read (``events``,
+changelog topics. The rebuilt state is the same folds (``streams.folds.schemas``,
+``streams.folds.links``) run again over the topics the agents read (``events``,
 ``identity-links``, ``schema-input``) from their first offset, into plain dicts,
 partition by partition. Both
 are reduced to a digest; equal digests are the promise that state is derived from the
@@ -28,10 +28,11 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from query.domain import DomainError, IdentityGuards
 from registry import RegistryError
 from schemas import SchemaError, decode_event
-from streams.app import Tracklog
-from streams.fold import SchemaFold
-from streams.profiles import EventFold, LinkFold
-from streams.topics import assign_all
+from streams.kafka.app import Tracklog
+from streams.folds.schemas import SchemaFold
+from streams.folds.events import EventFold
+from streams.folds.links import LinkFold
+from streams.kafka.topics import assign_all
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from schemas.errors import TracklogError
 from streams.settings import Settings
 
 if TYPE_CHECKING:
-    from streams.broker import EmbeddedBroker
+    from streams.ops.broker import EmbeddedBroker
 
 logger = logging.getLogger("tracklog")
 
@@ -45,7 +45,7 @@ def _run_node(settings: Settings) -> int:
 
 
 def _embedded_broker(settings: Settings) -> EmbeddedBroker:
-    from streams.broker import EmbeddedBroker
+    from streams.ops.broker import EmbeddedBroker
 
     return EmbeddedBroker(
         Path(settings.data_dir) / "kafka", settings.kafka_libs, heap=settings.kafka_heap
@@ -131,8 +131,8 @@ def cmd_rebuild(settings: Settings, check: bool = False) -> int:
         TimeRemainingColumn,
     )
 
-    from streams.app import Tracklog
-    from streams.rebuild import rebuild
+    from streams.kafka.app import Tracklog
+    from streams.ops.rebuild import rebuild
 
     with _broker_for(settings) as settings:
         tracklog = Tracklog(settings)
@@ -176,13 +176,13 @@ def cmd_import(settings: Settings, files: list[Path], source: str, batch: int) -
         TimeRemainingColumn,
     )
 
-    from streams.app import Tracklog
-    from streams.importer import ImportReport, import_file
-    from streams.producer import EventProducer
-    from streams.topics import ensure_topics
+    from streams.kafka.app import Tracklog
+    from streams.ops.importer import ImportReport, import_file
+    from streams.kafka.producer import EventProducer
+    from streams.kafka.topics import ensure_topics
 
     if not settings.broker:
-        from streams.broker import EmbeddedBroker
+        from streams.ops.broker import EmbeddedBroker
 
         running = EmbeddedBroker.running_url(Path(settings.data_dir) / "kafka")
         if running is None:
@@ -235,7 +235,7 @@ def cmd_import(settings: Settings, files: list[Path], source: str, batch: int) -
 
 def cmd_generate(settings: Settings, out: Path, seed: int, users: int, events: int) -> int:
     """Write deterministic Segment traffic (JSONL, gzip if .gz) for benchmarks and import."""
-    from streams.loadgen import generate, write_jsonl
+    from streams.ops.loadgen import generate, write_jsonl
 
     count = write_jsonl(out, generate(seed=seed, users=users, events=events))
     logger.info("wrote %d calls for %d users to %s (seed %d)", count, users, out, seed)

@@ -11,11 +11,9 @@ before their bodies are read: memory stays bounded however long the broker takes
 
 from __future__ import annotations
 
-import base64
 import logging
 import time
 import uuid
-import zlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -28,20 +26,19 @@ from starlette.routing import Mount, Route
 from schemas import (
     Event,
     EventType,
-    InvalidEventError,
     Limits,
-    PayloadTooLargeError,
-    check_request_size,
     parse_batch,
     parse_body,
     parse_call,
     write_key_of,
 )
 from schemas.event import encode_event
+from streams.edge.auth import basic_user
+from streams.edge.body import read_body
 from streams.errors import OverloadedError, UnauthorizedError
 from streams.metrics import Metrics
-from streams.producer import EventProducer
-from streams.responses import JSONResponse
+from streams.kafka.producer import EventProducer
+from streams.edge.responses import JSONResponse
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +142,7 @@ class Ingest:
 
     async def _admitted(self, request: Request, call: EventType | None) -> Response:
         received_at_ms = self._clock_ms()
-        raw = await self._read_body(request)
+        raw = await read_body(request, self._limits)
         body = parse_body(raw)
         source = self._authenticate(request.headers.get("authorization"), body)
         if call is None:
@@ -175,30 +172,8 @@ class Ingest:
             self._metrics.ingested.labels(source).inc(len(events))
         return SUCCESS
 
-    async def _read_body(self, request: Request) -> bytes:
-        limit = self._limits.max_request_bytes
-        declared = request.headers.get("content-length")
-        # isascii too: '²'.isdigit() is true, and int('²') fails. The stream is
-        # measured below anyway; a declared length only refuses a large body early.
-        if declared is not None and declared.isascii() and declared.isdigit():
-            check_request_size(int(declared), self._limits)
-        encoding = request.headers.get("content-encoding", "").strip().lower()
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise PayloadTooLargeError(None, size, limit)
-            chunks.append(chunk)
-        raw = b"".join(chunks)
-        if encoding == "gzip":
-            raw = _gunzip(raw, limit)
-        elif encoding not in ("", "identity"):
-            raise InvalidEventError(None, "Content-Encoding", f"unsupported encoding {encoding!r}")
-        return raw
-
     def _authenticate(self, authorization: str | None, body: Mapping[str, Any]) -> str:
-        key = _basic_user(authorization) or write_key_of(body)
+        key = basic_user(authorization) or write_key_of(body)
         if key is not None:
             source = self._source_for_key(key)
             if source is not None:
@@ -223,39 +198,3 @@ class Ingest:
 
 def _record(event: Event) -> tuple[bytes, bytes]:
     return event.identity_key, encode_event(event)
-
-
-def _basic_user(authorization: str | None) -> str | None:
-    if not authorization:
-        return None
-    scheme, _, credentials = authorization.partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
-    except ValueError:
-        # binascii.Error and UnicodeDecodeError are ValueErrors, and so is what base64
-        # raises for non-ASCII text (headers arrive as latin-1).
-        raise UnauthorizedError("the Authorization header is not valid HTTP Basic") from None
-    user = decoded.partition(":")[0]
-    return user or None
-
-
-def _gunzip(raw: bytes, limit: int) -> bytes:
-    """Gzip's members (RFC 1952 allows several) decompressed, never past ``limit`` bytes."""
-    out = bytearray()
-    rest = raw
-    while True:
-        decompressor = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
-        try:
-            # At most one byte past the limit, so a bomb stops here (0 would mean no limit).
-            out += decompressor.decompress(rest, limit + 1 - len(out))
-        except zlib.error as exc:
-            raise InvalidEventError(None, "body", f"invalid gzip data: {exc}") from None
-        if len(out) > limit:
-            raise PayloadTooLargeError(None, len(out), limit)
-        if not decompressor.eof:
-            raise InvalidEventError(None, "body", "invalid gzip data: truncated")
-        rest = decompressor.unused_data
-        if not rest:
-            return bytes(out)

@@ -23,7 +23,7 @@ import orjson
 
 from registry import ColumnType, Finding, Inference, Limits, infer_columns
 from schemas import Event
-from streams.records import RECORD_BYTES, split_records
+from streams.folds.records import RECORD_BYTES, split_records
 
 # The ``tracklog-kind`` header of a record of observations.
 OBSERVATIONS: Final = b"observations"

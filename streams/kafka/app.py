@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from streams.consumer import App
+from streams.adapters.faust import App
 from streams.settings import Settings
 
 # Faust's topic-level codec: we encode and decode values ourselves (orjson), so the
@@ -56,7 +56,7 @@ class Tracklog:
         self.names = TopicNames.for_prefix(settings.topic_prefix)
         partitions = settings.partitions
         # Faust's app, but for a consumer that delivers each message without tasks of
-        # its own (streams.consumer).
+        # its own (streams.adapters.faust).
         self.app = App(
             settings.topic_prefix,
             broker=settings.broker,

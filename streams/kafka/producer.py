@@ -1,51 +1,28 @@
 """The ingestion edge's producer: acks=all and idempotent, so a 200 means "on the log".
 
 Faust's own producer only turns idempotence on inside transactions; the edge needs it
-for every write, so it runs its own aiokafka producer (the same client Faust uses).
-``send_batches`` sends a partition's records as record batches; the agents' changelog
-writes use it too.
+for every write, so it runs its own aiokafka producer (the same client Faust uses),
+sending each partition's records as record batches (``streams.kafka.batches``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
 
 from streams.errors import BrokerUnavailableError
+from streams.kafka.batches import send_batches
 
 logger = logging.getLogger(__name__)
 
 _PARTITIONER = DefaultPartitioner()
 # Keys whose partition the edge remembers (each is a user's id: ~100 bytes kept a key).
 _PARTITION_CACHE = 65_536
-
-
-async def send_batches(
-    producer: AIOKafkaProducer, topic: str, partition: int, records: Iterable[tuple[bytes, bytes | None]]
-) -> list[tuple[Any, int]]:
-    """Send ``records`` to one partition as record batches (aiokafka's ``send_batch``):
-    one batch unless they outgrow it, and no future per record. Return each batch's
-    send (a future of its ack, which carries the offset of its first record) with its
-    record count. Raises ValueError for a record that outgrows an empty batch.
-    """
-    sends: list[tuple[Any, int]] = []
-    batch, count = producer.create_batch(), 0
-    for key, value in records:
-        if batch.append(key=key, value=value, timestamp=None) is None:
-            sends.append((await producer.send_batch(batch, topic, partition=partition), count))
-            batch, count = producer.create_batch(), 0
-            if batch.append(key=key, value=value, timestamp=None) is None:
-                raise ValueError(f"a {topic} record of {len(key) + len(value or b'')} bytes outgrows a batch")
-        count += 1
-    if count:
-        sends.append((await producer.send_batch(batch, topic, partition=partition), count))
-    return sends
 
 
 class EventProducer:

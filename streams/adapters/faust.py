@@ -1,4 +1,19 @@
-"""Faust's consumer, delivering each message without four tasks of its own.
+"""The one module that reaches into faust-streaming's private parts.
+
+Faust offers no public way to do five things the node needs; each is wrapped here,
+once, and ``tests/unit/streams/adapters/test_faust.py`` fails loudly when the pinned
+version no longer behaves as these wrappers assume (``pyproject.toml`` keeps
+faust-streaming below 0.16 for the copied drain loop):
+
+- ``partition_db``: a table partition's RocksDB (``Store._db_for_partition``). Faust's
+  store has no range scans; the read side needs them, and the agents write their
+  step's batches straight into the partition databases.
+- ``transport_producer``: the aiokafka producer under Faust's (``_ensure_producer``),
+  for record batches without a Faust future per record.
+- ``use_rocksdb_options``: the options every partition database opens with (Faust's
+  ``RocksDBOptions.as_options``, replaced on the table's store).
+- ``App`` / ``EagerConsumer``: Faust's consumer, delivering each message without
+  four tasks of its own (a copy of ``Consumer._drain_messages``).
 
 Faust's drain loop hands every message to the conductor through
 ``Service.wait_first(callback(message), suspend_flow.wait())``: two tasks for those
@@ -11,8 +26,7 @@ in a queue with room. Those tasks were about a tenth of a draining node's CPU.
 ``EagerConsumer`` runs the callback inline up to its first suspension; one that ends
 there (nearly all) costs no task. One that does suspend goes on in a task raced
 against ``suspend_flow`` exactly as before (``finish``). The loop is Faust's own
-otherwise (faust-streaming 0.15, ``Consumer._drain_messages``), which is why
-``pyproject.toml`` keeps faust-streaming below 0.16.
+otherwise (faust-streaming 0.15, ``Consumer._drain_messages``).
 
 Faust's tasks also gave the loop a turn per message, and the node's HTTP requests
 those turns: delivered inline, messages reached the agents faster than the node
@@ -24,7 +38,7 @@ once a message, without the tasks (0.44-0.56x).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, cast
 
 import faust
@@ -33,6 +47,11 @@ from faust.transport.drivers import aiokafka as aiokafka_driver
 from mode import Service
 
 from streams.pacing import Requests
+
+# sha256 of the source of faust-streaming's ``Consumer._drain_messages`` that
+# ``EagerConsumer._drain_messages`` copies; the adapter test compares it with the
+# installed version's, so an upgrade that changes the loop fails loudly.
+DRAIN_LOOP_SHA256 = "44a2500309e83c630493f6828af50166ec8d96a0b3e4fb2bab735f704ae93417"
 
 
 def start_eagerly(coro: Coroutine[Any, Any, Any]) -> Coroutine[Any, Any, Any] | None:
@@ -147,3 +166,27 @@ class App(faust.App):  # type: ignore[misc]
 
     def _new_transport(self) -> Any:
         return _Transport(self.conf.broker_consumer, self)
+
+
+def partition_db(table: Any, partition: int) -> Any:
+    """The RocksDB (a ``rocksdict.Rdict``) of one partition of a Faust table.
+
+    Faust opens a partition's database on first use, with the table's store's options.
+    """
+    return table.data._db_for_partition(partition)
+
+
+def transport_producer(app: faust.App) -> Any:
+    """The started aiokafka producer under ``app``'s Faust producer."""
+    return app.producer._ensure_producer()
+
+
+def use_rocksdb_options(table: Any, make: Callable[[Any], Any]) -> None:
+    """Open ``table``'s partition databases with ``make(faust_options)``'s options.
+
+    ``faust_options`` is Faust's ``RocksDBOptions`` for the table (its file and buffer
+    sizes); ``make`` returns the ``rocksdict.Options`` to open with. Call it before
+    the table opens a database.
+    """
+    faust_options = table.data.rocksdb_options
+    faust_options.as_options = lambda: make(faust_options)

@@ -1,0 +1,81 @@
+"""``fold-identities``: the ``identity-links`` log into the identity graph.
+
+One partition, so merges are serialised and the graph stays consistent. Each record
+holds one route-events step's links (``streams.folds.links``); an entry that cannot be
+read or applied is set aside and the record dead-lettered naming it, while the rest
+still fold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from query.domain import IdentityGuards, LinkResult
+from streams.adapters.faust import transport_producer
+from streams.agents.outbox import DeadLetters, ProducerOutbox
+from streams.agents.steps import BATCH, BATCH_WAIT, Stream
+from streams.folds.links import LinkFold
+from streams.folds.records import Message
+from streams.kafka.app import Tracklog
+from streams.metrics import Metrics
+from streams.state.buffers import PartitionBuffers
+
+NAME = "fold-identities"
+
+
+@dataclass
+class LinksStep:
+    """What one step of fold-identities did."""
+
+    links: int = 0  # entries read, applied or set aside
+    results: list[LinkResult] = field(default_factory=list)
+    dead: list[tuple[Message, str]] = field(default_factory=list)
+
+
+def fold_links(messages: Iterable[Message], fold_of: Callable[[int], LinkFold]) -> LinksStep:
+    """Fold each record's links, in order, into its partition's ``LinkFold``."""
+    step = LinksStep()
+    for message in messages:
+        try:
+            folded = fold_of(message.partition).fold(message.value or b"")
+        except ValueError as exc:
+            step.dead.append((message, str(exc)))
+            continue
+        if folded.failures:
+            step.dead.append((message, "; ".join(f"links[{i}]: {why}" for i, why in folded.failures)))
+        step.results += folded.results
+        step.links += folded.links
+    return step
+
+
+class FoldIdentities:
+    def __init__(self, tracklog: Tracklog, metrics: Metrics, guards: IdentityGuards | None = None) -> None:
+        self._tracklog = tracklog
+        self._metrics = metrics
+        self._guards = guards or IdentityGuards()
+
+    def install(self) -> None:
+        self._tracklog.app.agent(self._tracklog.identity_links_topic, name=NAME)(self.run)
+
+    async def run(self, stream: Stream) -> None:
+        tracklog, metrics = self._tracklog, self._metrics
+        producer = transport_producer(tracklog.app)
+        dead_letters = DeadLetters(ProducerOutbox(producer), tracklog.names.dead_letter, metrics)
+        async for events in stream.take_events(BATCH, within=BATCH_WAIT):
+            buffers = PartitionBuffers()
+
+            def fold_of(partition: int, buffers: PartitionBuffers = buffers) -> LinkFold:
+                tables = buffers.of(partition, tracklog.identities, tracklog.profile_members)
+                return LinkFold(*tables, guards=self._guards)
+
+            step = fold_links([event.message for event in events], fold_of)
+            for message, reason in step.dead:
+                await dead_letters.send(NAME, message, reason)
+            for result in step.results:
+                if result.refused is not None:
+                    metrics.refused_links.labels(result.refused.value).inc()
+                if result.merged is not None:
+                    metrics.merges.inc()
+            await buffers.flush(producer)
+            metrics.processed.labels(NAME).inc(step.links)

@@ -1,0 +1,70 @@
+"""Where an agent step's records go: the node's producer, or a list in tests."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import orjson
+
+from streams.folds.records import Message
+from streams.metrics import Metrics
+
+logger = logging.getLogger(__name__)
+
+Headers = list[tuple[str, bytes]]
+
+
+class Outbox(Protocol):
+    async def send(self, topic: str, key: bytes | None, value: bytes, headers: Headers | None = None) -> None:
+        """Hand one record to the producer (it reaches the broker before the step's
+        offsets are committed: Faust flushes its producer before every commit)."""
+
+
+class ProducerOutbox:
+    """An ``Outbox`` over the aiokafka producer under Faust's (one future per record,
+    none awaited here)."""
+
+    def __init__(self, producer: Any) -> None:
+        self._producer = producer
+
+    async def send(self, topic: str, key: bytes | None, value: bytes, headers: Headers | None = None) -> None:
+        await self._producer.send(topic, key=key, value=value, headers=headers)
+
+
+@dataclass
+class ListOutbox:
+    """An ``Outbox`` that keeps what it was given (tests, and what a step would send)."""
+
+    sent: list[tuple[str, bytes | None, bytes, Headers | None]] = field(default_factory=list)
+
+    async def send(self, topic: str, key: bytes | None, value: bytes, headers: Headers | None = None) -> None:
+        self.sent.append((topic, key, value, headers))
+
+
+class DeadLetters:
+    """Sends what an agent cannot process to the dead-letter topic, with its reason and
+    position, and counts it; the partition goes on."""
+
+    def __init__(self, outbox: Outbox, topic: str, metrics: Metrics) -> None:
+        self._outbox = outbox
+        self._topic = topic
+        self._metrics = metrics
+
+    async def send(self, agent: str, message: Message, reason: str) -> None:
+        self._metrics.dead_letters.labels(agent).inc()
+        logger.warning(
+            "dead-lettered %s[%s]@%s in %s: %s", message.topic, message.partition, message.offset, agent, reason
+        )
+        value = message.value if isinstance(message.value, bytes | bytearray) else b""
+        record = {
+            "agent": agent,
+            "reason": reason,
+            "topic": message.topic,
+            "partition": message.partition,
+            "offset": message.offset,
+            "value": bytes(value).decode("utf-8", "replace"),
+        }
+        key = message.key if isinstance(message.key, bytes) else None
+        await self._outbox.send(self._topic, key, orjson.dumps(record))

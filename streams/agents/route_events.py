@@ -1,0 +1,116 @@
+"""``route-events``: the ``events`` log into profiles and timelines, and on to the other folds.
+
+It reads the ``events`` log (keyed by user identity), folds each event into its
+user's profile and timeline (``streams.folds.events``), and sends what the schema fold
+needs of it (its observation, ``streams.folds.observations``) onto ``schema-input``,
+keyed by schema key, one record per schema per step: so all events of one schema are
+folded in order by one worker. The identity links a step states go onto
+``identity-links`` as one record (``streams.folds.links``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from registry import RegistryError, SchemaKey
+from schemas import SchemaError, decode_event
+from streams.adapters.faust import transport_producer
+from streams.agents.outbox import DeadLetters, Outbox, ProducerOutbox
+from streams.agents.steps import BATCH, BATCH_WAIT, KEEP_PROFILES, Pace, Stream
+from streams.folds.commands import KIND_HEADER
+from streams.folds.events import EventFold
+from streams.folds.links import StatedLink, link_records
+from streams.folds.observations import OBSERVATIONS, Observation, observation_records, observe
+from streams.folds.records import Message
+from streams.kafka.app import Tracklog
+from streams.metrics import Metrics
+from streams.pacing import Pacer, Requests
+from streams.state.buffers import KeptFolds, PartitionBuffers
+
+NAME = "route-events"
+
+
+@dataclass
+class Routed:
+    """What one step of route-events folded and has to send on."""
+
+    # Each schema's observations in this step, in log order: one record each.
+    observed: dict[bytes, list[Observation]] = field(default_factory=dict)
+    # The step's identity links, in log order: one record.
+    links: list[StatedLink] = field(default_factory=list)
+    # Messages that could not be folded, with the reason.
+    dead: list[tuple[Message, str]] = field(default_factory=list)
+
+
+async def route(messages: Iterable[Message], fold_of: Callable[[int], EventFold], pace: Pace) -> Routed:
+    """Fold each message's event into its partition's ``EventFold``; gather the rest."""
+    routed = Routed()
+    for message in messages:
+        await pace()
+        fold = fold_of(message.partition)
+        try:
+            event = decode_event(message.value or b"")
+        except SchemaError as exc:
+            routed.dead.append((message, str(exc)))
+            continue
+        routed.links.extend(fold.fold(message.key or b"", event))
+        try:
+            observation = observe(event, partition=message.partition, offset=message.offset)
+        except RegistryError as exc:
+            routed.dead.append((message, str(exc)))
+            continue
+        key = SchemaKey(event.source, event.type.value, event.schema_event_name)
+        routed.observed.setdefault(key.encode(), []).append(observation)
+    return routed
+
+
+async def send_routed(routed: Routed, tracklog: Tracklog, outbox: Outbox, dead_letters: DeadLetters) -> None:
+    """Send a step's links, observations and dead letters."""
+    names = tracklog.names
+    for value in link_records(routed.links):
+        await outbox.send(names.identity_links, b"links", value)
+    for key, observations in routed.observed.items():
+        for value in observation_records(observations):
+            await outbox.send(names.schema_input, key, value, [(KIND_HEADER, OBSERVATIONS)])
+    for message, reason in routed.dead:
+        await dead_letters.send(NAME, message, reason)
+
+
+class RouteEvents:
+    """The agent: a step of up to ``BATCH`` events at a time, flushed before the next."""
+
+    def __init__(self, tracklog: Tracklog, metrics: Metrics, requests: Requests | None) -> None:
+        self._tracklog = tracklog
+        self._metrics = metrics
+        self._requests = requests
+        # The rows kept are split among the partitions: one fold per partition keeps its share.
+        keep = max(1, KEEP_PROFILES // tracklog.settings.partitions)
+
+        def make(buffers: PartitionBuffers, partition: int) -> EventFold:
+            t = tracklog
+            return EventFold(*buffers.of(partition, t.event_dedupe, t.profiles, t.timeline), keep=keep)
+
+        self.folds = KeptFolds(make)
+
+    def install(self) -> None:
+        self._tracklog.app.agent(self._tracklog.events_topic, name=NAME)(self.run)
+
+    async def run(self, stream: Stream) -> None:
+        tracklog = self._tracklog
+        producer = transport_producer(tracklog.app)
+        outbox = ProducerOutbox(producer)
+        dead_letters = DeadLetters(outbox, tracklog.names.dead_letter, self._metrics)
+        pace = Pacer(requests=self._requests)
+        async for events in stream.take_events(BATCH, within=BATCH_WAIT):
+            with self.folds.step():
+                routed = await route(_messages(events), self.folds.of, pace)
+                await send_routed(routed, tracklog, outbox, dead_letters)
+                await self.folds.flush(producer)
+            self._metrics.processed.labels(NAME).inc(len(events))
+
+
+def _messages(events: list[Any]) -> list[Message]:
+    # Faust's events (untyped) carry the record they were read from.
+    return [event.message for event in events]

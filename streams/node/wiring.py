@@ -1,0 +1,98 @@
+"""The node: everything one node runs, wired from the settings (see ``streams.node.worker``)."""
+
+from __future__ import annotations
+
+import logging
+
+from query.graphql import Context
+from query.graphql.schema import Limits, build_schema
+from registry import SchemaChange
+from streams.agents import install_agents
+from streams.edge.app import build_http_app
+from streams.edge.ingest import Ingest
+from streams.kafka.app import Tracklog
+from streams.kafka.feed import KafkaChangeFeed
+from streams.kafka.producer import EventProducer
+from streams.metrics import Metrics
+from streams.node.worker import NodeService, NodeWorker
+from streams.pacing import Requests
+from streams.settings import Settings
+from streams.state.commands import LoggedSchemaCommands
+from streams.state.memory import share_rocksdb_memory
+from streams.state.readers import TableProfileReader, TableSchemaReader
+
+logger = logging.getLogger(__name__)
+
+
+class Node:
+    """Everything one node runs, wired from the settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        if not settings.broker:
+            raise ValueError("TRACKLOG_BROKER is not set (kafka://host:port)")
+        self.settings = settings
+        self.ready = False
+        self.tracklog = Tracklog(settings)
+        share_rocksdb_memory(self.tracklog, settings.rocksdb_memory_mb * 2**20)
+        reader = TableSchemaReader.of(self.tracklog)
+        self.commands = LoggedSchemaCommands(self.tracklog, reader)
+        self.feed = KafkaChangeFeed(settings.bootstrap_servers, self.tracklog.names.schema_changes)
+        self.metrics = Metrics()
+        requests = Requests()
+        self.tracklog.app.requests = requests
+        install_agents(self.tracklog, self.metrics, self._on_change, requests)
+        self.producer = EventProducer(
+            settings.bootstrap_servers,
+            self.tracklog.names.events,
+            timeout=settings.produce_timeout,
+        )
+        ingest = Ingest(
+            producer=self.producer,
+            source_for_key=settings.source_for_key,
+            dev=settings.dev,
+            metrics=self.metrics,
+            max_inflight=settings.ingest_max_inflight,
+        )
+        self.http_app = build_http_app(
+            ingest=ingest,
+            context=Context(
+                schemas=reader,
+                commands=self.commands,
+                changes=self.feed,
+                profiles=TableProfileReader.of(self.tracklog),
+            ),
+            metrics=self.metrics,
+            ready=lambda: self.ready,
+            graphiql=settings.graphiql_enabled,
+            schema=build_schema(
+                Limits(
+                    max_depth=settings.graphql_max_depth,
+                    max_aliases=settings.graphql_max_aliases,
+                    max_tokens=settings.graphql_max_tokens,
+                    introspection=settings.introspection_enabled,
+                )
+            ),
+            timeout=settings.graphql_timeout,
+            tokens=settings.graphql_tokens,
+            requests=requests,
+        )
+
+    def _on_change(self, change: SchemaChange) -> None:
+        logger.info(
+            "schema change %s %s %s: %s %s",
+            change.key.source,
+            change.key.event or change.key.type,
+            change.path,
+            change.change.kind.value,
+            change.change.to_type.value,
+        )
+
+    def run(self) -> None:
+        """Run until stopped by a signal; raises SystemExit like any Faust worker."""
+        worker = NodeWorker(
+            self,
+            NodeService(self),
+            loglevel=self.settings.log_level,
+            redirect_stdouts=False,
+        )
+        worker.execute_from_commandline()

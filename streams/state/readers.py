@@ -1,0 +1,89 @@
+"""The read side's stores over this node's tables (``query.store``'s protocols)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import orjson
+
+from query.domain import (
+    Identifier,
+    ProfileIdentities,
+    ProfileState,
+    TimelineEntry,
+    encode_identifier,
+    timeline_prefix,
+)
+from registry import ColumnState, SchemaKey, SchemaState, column_from_dict, prefix_for_source
+from streams.folds.keys import scoped
+from streams.folds.links import GraphTables
+from streams.kafka.app import Tracklog
+from streams.state.partitions import Partitions
+
+
+class TableSchemaReader:
+    """Reads the schema registry tables (``query.store.SchemaReader``)."""
+
+    def __init__(self, schemas: Partitions, columns: Partitions) -> None:
+        self._schemas = schemas
+        self._columns = columns
+
+    @classmethod
+    def of(cls, tracklog: Tracklog) -> TableSchemaReader:
+        return cls(Partitions.of_table(tracklog.schemas), Partitions.of_table(tracklog.columns))
+
+    def get_schema(self, key: SchemaKey) -> SchemaState | None:
+        raw = self._schemas.get(key.encode())
+        return SchemaState.from_dict(orjson.loads(raw)) if raw is not None else None
+
+    def list_schemas(self, source: str | None = None) -> list[tuple[SchemaKey, SchemaState]]:
+        prefix = prefix_for_source(source) if source is not None else b""
+        found = [
+            (SchemaKey.decode(key), SchemaState.from_dict(orjson.loads(value)))
+            for key, value in self._schemas.scan(prefix)
+        ]
+        found.sort(key=lambda item: item[0].encode())
+        return found
+
+    def get_columns(self, key: SchemaKey) -> dict[str, ColumnState]:
+        prefix = scoped(key.encode())
+        columns = {
+            raw_key[len(prefix) :].decode(): column_from_dict(orjson.loads(value))
+            for raw_key, value in self._columns.scan(prefix)
+        }
+        return dict(sorted(columns.items()))
+
+
+class TableProfileReader:
+    """Reads the query store tables (``query.store.ProfileReader``)."""
+
+    def __init__(
+        self, profiles: Partitions, timeline: Partitions, identities: Partitions, members: Partitions
+    ) -> None:
+        self._profiles = profiles
+        self._timeline = timeline
+        self._graph = GraphTables(identities, members)
+
+    @classmethod
+    def of(cls, tracklog: Tracklog) -> TableProfileReader:
+        return cls(
+            Partitions.of_table(tracklog.profiles),
+            Partitions.of_table(tracklog.timeline),
+            Partitions.of_table(tracklog.identities),
+            Partitions.of_table(tracklog.profile_members),
+        )
+
+    def profile_of(self, identifier: Identifier) -> str | None:
+        return self._graph.profile_of(identifier)
+
+    def identities(self, profile_id: str) -> ProfileIdentities | None:
+        return self._graph.identities(profile_id)
+
+    def profile_state(self, identifier: Identifier) -> ProfileState | None:
+        raw = self._profiles.get(encode_identifier(identifier))
+        return ProfileState.from_dict(orjson.loads(raw)) if raw is not None else None
+
+    def timeline(self, identifier: Identifier, start: bytes) -> Iterator[tuple[bytes, TimelineEntry]]:
+        # One identifier's entries live in one partition; the others end at once.
+        for key, value in self._timeline.scan(timeline_prefix(identifier), start):
+            yield key, TimelineEntry.from_bytes(value)
