@@ -6,7 +6,7 @@ events (`schema`, `key`), the batch fold (`batch`), as-of reads and diffs
 (`history`) and JSON Schema export (`jsonschema`).
 """
 
-from registry.batch import fold_events
+from registry.batch import fold_event, fold_events
 from registry.column import (
     Cause,
     ColumnState,
@@ -31,7 +31,7 @@ from registry.jsonschema import to_json_schema
 from registry.key import SEGMENT_TYPES, SchemaKey, prefix_for_source
 from registry.lattice import is_lossless, join, join_all
 from registry.paths import ARRAY_STEP, escape_key, join_path, split_path
-from registry.schema import FoldResult, SchemaChange, SchemaState, change_id, fold_event
+from registry.schema import FoldResult, SchemaChange, SchemaState, change_id
 from registry.types import ChangeKind, ColumnType, Policy
 
 __all__ = [

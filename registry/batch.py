@@ -1,4 +1,4 @@
-"""Folding a batch of one schema's events at once: the same result as one at a time.
+"""The schema fold: a batch of one schema's events at once, the same as one at a time.
 
 The schema agent takes events in batches, and most observations in a batch
 change nothing but counters: a column sees a type it has seen before and
@@ -64,31 +64,19 @@ def fold_events(
     known = frozenset(() if schema is None else schema.columns)
     folding: dict[str, _Column] = {}
     changes: list[SchemaChange] = []
-    # Shapes whose every observation is quiet: [events, first_ms, last_ms].
-    repeats: dict[Shape, list[int]] = {}
-    event_count = findings = 0
-    first_ms = last_ms = 0
+    # Shapes whose every observation is quiet, with the events counted since.
+    repeats: dict[Shape, Span] = {}
+    batch = Span()
+    findings = 0
     for inference, at_ms, cause in events:
-        if event_count == 0:
-            first_ms = last_ms = at_ms
-        elif at_ms < first_ms:
-            first_ms = at_ms
-        elif at_ms > last_ms:
-            last_ms = at_ms
-        event_count += 1
+        batch.add(at_ms)
         if inference.findings:
             findings += len(inference.findings)
         observed = inference.columns
         shape = (tuple(observed), tuple(observed.values()))
         counted = repeats.get(shape)
         if counted is not None:
-            if counted[0] == 0:
-                counted[1] = counted[2] = at_ms
-            elif at_ms < counted[1]:
-                counted[1] = at_ms
-            elif at_ms > counted[2]:
-                counted[2] = at_ms
-            counted[0] += 1
+            counted.add(at_ms)
             continue
 
         loud: list[tuple[str, ColumnType, _Column]] = []
@@ -118,66 +106,63 @@ def fold_events(
                     changes.append(SchemaChange.of(key, path, change))
         # Every observation of the shape is quiet now, having just been folded.
         if all(t in folding[path].quiet for path, t in observed.items()):
-            repeats[shape] = [0, 0, 0]
+            repeats[shape] = Span()
 
-    if event_count == 0:
+    if batch.count == 0:
         if schema is None:
             raise ValueError("an empty batch cannot start a schema")
         return FoldResult(schema, {}, [])
-    for (paths, types), (count, first, last) in repeats.items():
-        if count:
+    for (paths, types), counted in repeats.items():
+        if counted.count:
             for path, t in zip(paths, types):
-                folding[path].count_many(t, count, first, last)
+                folding[path].count_many(t, counted)
     touched = {path: folding[path].result() for path in sorted(folding)}
+    return FoldResult(_summary(schema, known, batch, version, touched, findings), touched, changes)
+
+
+def _summary(
+    schema: SchemaState | None,
+    known: frozenset[str],
+    batch: Span,
+    version: int,
+    touched: dict[str, ColumnState],
+    findings: int,
+) -> SchemaState:
+    """The schema's summary after a batch: the one place a `SchemaState` is folded."""
     if schema is None:
-        summary = SchemaState(
+        return SchemaState(
             version=version,
-            event_count=event_count,
-            first_seen_ms=first_ms,
-            last_seen_ms=last_ms,
+            event_count=batch.count,
+            first_seen_ms=batch.first_ms,
+            last_seen_ms=batch.last_ms,
             columns=tuple(touched),
             findings=findings,
         )
-    else:
-        added = not known.issuperset(touched)
-        summary = SchemaState(
-            version=version,
-            event_count=schema.event_count + event_count,
-            first_seen_ms=min(schema.first_seen_ms, first_ms),
-            last_seen_ms=max(schema.last_seen_ms, last_ms),
-            columns=tuple(sorted(known.union(touched))) if added else schema.columns,
-            findings=schema.findings + findings,
-        )
-    return FoldResult(summary, touched, changes)
+    added = not known.issuperset(touched)
+    return SchemaState(
+        version=version,
+        event_count=schema.event_count + batch.count,
+        first_seen_ms=min(schema.first_seen_ms, batch.first_ms),
+        last_seen_ms=max(schema.last_seen_ms, batch.last_ms),
+        columns=tuple(sorted(known.union(touched))) if added else schema.columns,
+        findings=schema.findings + findings,
+    )
 
 
 def _by_path(observation: tuple[str, ColumnType, _Column]) -> str:
     return observation[0]
 
 
-class _Column:
-    """One column while a batch is folded: its last folded state plus quiet counts.
+class Span:
+    """How many observations were counted, and the least and greatest of their times."""
 
-    `state` is what `observe_column` last returned (or the column as given);
-    the counters hold the quiet observations since, which `result` adds.
-    `quiet` maps each type whose observation would be quiet in `state` to
-    the violations it counts (1 for a LOCKed column's type outside its type).
-    """
+    __slots__ = ("count", "first_ms", "last_ms")
 
-    __slots__ = ("count", "first_ms", "last_ms", "quiet", "state", "type_counts")
-
-    def __init__(self, state: ColumnState | None) -> None:
-        self.state = state
-        self.quiet = _quiet_types(state)
+    def __init__(self) -> None:
         self.count = 0
         self.first_ms = self.last_ms = 0
-        self.type_counts: dict[ColumnType, int] = {}
 
-    def fold(self, state: ColumnState) -> None:
-        self.state = state
-        self.quiet = _quiet_types(state)
-
-    def count_one(self, t: ColumnType, at_ms: int) -> None:
+    def add(self, at_ms: int) -> None:
         if self.count == 0:
             self.first_ms = self.last_ms = at_ms
         elif at_ms < self.first_ms:
@@ -185,23 +170,52 @@ class _Column:
         elif at_ms > self.last_ms:
             self.last_ms = at_ms
         self.count += 1
+
+    def add_span(self, other: Span) -> None:
+        if self.count == 0:
+            self.first_ms, self.last_ms = other.first_ms, other.last_ms
+        else:
+            self.first_ms = min(self.first_ms, other.first_ms)
+            self.last_ms = max(self.last_ms, other.last_ms)
+        self.count += other.count
+
+
+class _Column:
+    """One column while a batch is folded: its last folded state plus quiet counts.
+
+    `state` is what `observe_column` last returned (or the column as given);
+    `counted` and `type_counts` hold the quiet observations since, which `result`
+    adds. `quiet` maps each type whose observation would be quiet in `state` to
+    the violations it counts (1 for a LOCKed column's type outside its type).
+    """
+
+    __slots__ = ("counted", "quiet", "state", "type_counts")
+
+    def __init__(self, state: ColumnState | None) -> None:
+        self.state = state
+        self.quiet = _quiet_types(state)
+        self.counted = Span()
+        self.type_counts: dict[ColumnType, int] = {}
+
+    def fold(self, state: ColumnState) -> None:
+        self.state = state
+        self.quiet = _quiet_types(state)
+
+    def count_one(self, t: ColumnType, at_ms: int) -> None:
+        self.counted.add(at_ms)
         self.type_counts[t] = self.type_counts.get(t, 0) + 1
 
-    def count_many(self, t: ColumnType, count: int, first_ms: int, last_ms: int) -> None:
-        if self.count == 0:
-            self.first_ms, self.last_ms = first_ms, last_ms
-        else:
-            self.first_ms = min(self.first_ms, first_ms)
-            self.last_ms = max(self.last_ms, last_ms)
-        self.count += count
-        self.type_counts[t] = self.type_counts.get(t, 0) + count
+    def count_many(self, t: ColumnType, counted: Span) -> None:
+        self.counted.add_span(counted)
+        self.type_counts[t] = self.type_counts.get(t, 0) + counted.count
 
     def result(self) -> ColumnState:
         state = self.state
         # A column enters a batch with a state, or gets one from its first
         # observation, which is not quiet (nothing is quiet without a state).
         assert state is not None
-        if self.count == 0:
+        counted = self.counted
+        if counted.count == 0:
             return state
         type_counts = state.type_counts.copy()
         violations = state.violations
@@ -212,9 +226,9 @@ class _Column:
         return _column(
             state.type,
             state.nullable or _NULL in self.type_counts,
-            min(state.first_seen_ms, self.first_ms),
-            max(state.last_seen_ms, self.last_ms),
-            state.count + self.count,
+            min(state.first_seen_ms, counted.first_ms),
+            max(state.last_seen_ms, counted.last_ms),
+            state.count + counted.count,
             type_counts,
             state.policy,
             violations,
@@ -242,3 +256,24 @@ def _quiet_types(state: ColumnState | None) -> dict[ColumnType, int]:
         elif holds:
             quiet[t] = 0
     return quiet
+
+
+def fold_event(
+    key: SchemaKey,
+    schema: SchemaState | None,
+    columns: Mapping[str, ColumnState],
+    inference: Inference,
+    *,
+    at_ms: int,
+    cause: Cause,
+) -> FoldResult:
+    """Fold one event's inference into its schema: `registry.batch.fold_events` of one.
+
+    `schema` is the current summary (None for a new schema) and `columns` the current
+    state of at least every column in `inference.columns` (a missing one is new; one
+    the summary lists but `columns` lacks raises `InconsistentStateError`). Paths are
+    processed in sorted order; each history entry takes the next version.
+    Deduplicating redelivered events (by message id) is the caller's job: this fold
+    counts what it is given.
+    """
+    return fold_events(key, schema, columns, [(inference, at_ms, cause)])

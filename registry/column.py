@@ -236,7 +236,7 @@ def from_dict(d: object) -> ColumnState:
     """The column that `to_dict` wrote; raises `StateDecodeError` if it is not one."""
     r = Reader(d, "column state")
     type_counts: dict[str, int] = {}
-    tc = Reader(r.get_mapping("tc"), "column state type counts")
+    tc = Reader(r.get_object("tc"), "column state type counts")
     for name in tc.d:
         if name not in _TYPE_NAMES:
             raise tc.fail(name, "not a ColumnType")

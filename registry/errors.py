@@ -10,9 +10,11 @@ recorded as `registry.infer.Finding` values and never raised.
 
 from __future__ import annotations
 
+from schemas.errors import TracklogError
 
-class RegistryError(Exception):
-    """Root of the registry's errors; `reason` says what was wrong."""
+
+class RegistryError(TracklogError):
+    """Root of the registry's errors (under the project's root); `reason` says what was wrong."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)

@@ -1,9 +1,8 @@
-"""A schema over time: its summary, its change events, and the per-event fold.
+"""A schema over time: its summary and its change events.
 
-`fold_event` is what the schema agent calls for each event: given the schema's
-summary, the current state of the event's columns and the event's inference,
-it returns the new states and the schema changes to publish. Everything it
-needs is passed in, so replaying the log reproduces the same states, versions
+The fold itself is `registry.batch.fold_events` (a batch of one schema's events, what
+the fold-schemas agent runs); `fold_event` folds one event through it. Everything the
+fold needs is passed in, so replaying the log reproduces the same states, versions
 and change ids.
 """
 
@@ -11,16 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
-from registry.column import Cause, ColumnState, TypeChange, observe_column
-from registry.errors import InconsistentStateError, RegistryError
+from registry.column import Cause, ColumnState, TypeChange
+from registry.errors import RegistryError
 from registry.fields import Reader
-from registry.infer import Inference
 from registry.key import SchemaKey, prefix_for_source
-from registry.timestamps import format_ms, parse_ms
+from schemas.timestamps import format_rfc3339_ms, parse_rfc3339_ms
 from registry.types import ChangeKind, ColumnType
 
 __all__ = [
@@ -28,12 +25,8 @@ __all__ = [
     "SchemaChange",
     "SchemaKey",
     "SchemaState",
-    "fold_event",
     "prefix_for_source",
 ]
-
-
-_NONE: Final[frozenset[str]] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,11 +104,11 @@ class SchemaChange:
             "fromType": None if c.from_type is None else c.from_type.value,
             "toType": c.to_type.value,
             "version": c.version,
-            "at": format_ms(c.at_ms),
+            "at": format_rfc3339_ms(c.at_ms),
             "messageId": c.cause.message_id,
             "partition": c.cause.partition,
             "offset": c.cause.offset,
-            "eventTime": format_ms(c.cause.event_time_ms),
+            "eventTime": format_rfc3339_ms(c.cause.event_time_ms),
         }
 
     @classmethod
@@ -174,66 +167,8 @@ class FoldResult:
     changes: list[SchemaChange]
 
 
-def fold_event(
-    key: SchemaKey,
-    schema: SchemaState | None,
-    columns: Mapping[str, ColumnState],
-    inference: Inference,
-    *,
-    at_ms: int,
-    cause: Cause,
-) -> FoldResult:
-    """Fold one event's inference into its schema.
-
-    `schema` is the current summary (None for a new schema) and `columns`
-    the current state of at least every column in `inference.columns` (a
-    missing one is new; one the summary lists but `columns` lacks raises
-    `InconsistentStateError`). Paths are processed in sorted order; each history
-    entry takes the next version. Deduplicating redelivered events (by
-    message id) is the caller's job: this fold counts what it is given.
-    """
-    version = 0 if schema is None else schema.version
-    known = _NONE if schema is None else frozenset(schema.columns)
-    touched: dict[str, ColumnState] = {}
-    changes: list[SchemaChange] = []
-    observed = inference.columns
-    for path in sorted(observed):
-        state = columns.get(path)
-        if state is None and path in known:
-            # Folding on would add the column a second time and fork its history.
-            raise InconsistentStateError(str(key), path)
-        state, change = observe_column(
-            state, observed[path], at_ms=at_ms, cause=cause, version=version + 1
-        )
-        touched[path] = state
-        if change is not None:
-            version += 1
-            changes.append(SchemaChange.of(key, path, change))
-    if schema is None:
-        summary = SchemaState(
-            version=version,
-            event_count=1,
-            first_seen_ms=at_ms,
-            last_seen_ms=at_ms,
-            columns=tuple(touched),
-            findings=len(inference.findings),
-        )
-    else:
-        added = not known.issuperset(touched)
-        summary = SchemaState(
-            version=version,
-            event_count=schema.event_count + 1,
-            first_seen_ms=min(schema.first_seen_ms, at_ms),
-            last_seen_ms=max(schema.last_seen_ms, at_ms),
-            columns=tuple(sorted(known.union(touched))) if added else schema.columns,
-            findings=schema.findings + len(inference.findings),
-        )
-    return FoldResult(summary, touched, changes)
-
-
 def _read_time(r: Reader, key: str) -> int:
-    text = r.get_str(key)
-    try:
-        return parse_ms(text)
-    except RegistryError as e:
-        raise r.fail(key, e.reason) from e
+    ms = parse_rfc3339_ms(r.get_str(key))
+    if ms is None:
+        raise r.fail(key, "not an RFC 3339 date-time")
+    return ms

@@ -1,15 +1,13 @@
-"""RFC 3339 date-times: recognising them in strings, writing and reading them.
+"""Recognising RFC 3339 date-times in strings (a TIMESTAMP column's values).
 
-No clock is read here: times are epoch milliseconds passed in by the caller.
+Writing and reading times is ``schemas.timestamps``'s; this only says whether a
+string property is one, strictly, for inference.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 from typing import Final
-
-from registry.errors import RegistryError
 
 # Shortest: 2026-11-23T09:00:00Z (20). Longest kept reasonable: nanoseconds
 # and an offset are 35; allow some more fractional digits, no more.
@@ -22,9 +20,6 @@ _RFC3339: Final = re.compile(
     re.ASCII,
 )
 _DAYS_IN_MONTH: Final = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-_MS: Final = timedelta(milliseconds=1)
-
 
 def is_rfc3339(text: str) -> bool:
     """Whether `text` is an RFC 3339 date-time (`2026-11-23T09:00:00.123+01:00`).
@@ -46,29 +41,3 @@ def is_rfc3339(text: str) -> bool:
         return False
     off_hour, off_minute = m.group(7), m.group(8)
     return off_hour is None or (int(off_hour) <= 23 and int(off_minute) <= 59)
-
-
-def format_ms(epoch_ms: int) -> str:
-    """Epoch milliseconds as RFC 3339 in UTC with milliseconds: `...T09:00:00.123Z`."""
-    try:
-        dt = _EPOCH + timedelta(milliseconds=epoch_ms)
-    except OverflowError as e:
-        raise RegistryError(f"time {epoch_ms} ms is outside years 1-9999") from e
-    return (
-        f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T"
-        f"{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}.{dt.microsecond // 1000:03d}Z"
-    )
-
-
-def parse_ms(text: str) -> int:
-    """Epoch milliseconds of an RFC 3339 date-time (sub-millisecond digits dropped)."""
-    if not is_rfc3339(text):
-        raise RegistryError(f"not an RFC 3339 date-time: {text!r}")
-    normalized = text.upper()
-    if normalized[-1] == "Z":
-        normalized = normalized[:-1] + "+00:00"
-    try:
-        dt = datetime.fromisoformat(normalized)
-    except ValueError as e:  # a leap second (60) is valid RFC 3339 but not a datetime
-        raise RegistryError(f"not a representable date-time: {text!r}") from e
-    return (dt - _EPOCH) // _MS

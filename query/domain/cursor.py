@@ -1,20 +1,56 @@
-"""Opaque timeline cursors: the (event time, messageId) of the last item seen.
+"""Opaque cursors: one codec for every connection's positions.
 
-The text is URL-safe base64 (no padding) of a version byte, the time as an
-8-byte signed big-endian integer and the messageId's UTF-8. Callers must treat
-it as opaque; `decode_cursor` rejects anything `encode_cursor` did not write.
+A cursor's text is URL-safe base64 (no padding) of a kind byte and a payload: a
+timeline position (`Cursor`: the event time as an 8-byte signed big-endian integer,
+then the messageId's UTF-8) or a schema-changes position (the change's order key,
+`query.domain.changes.order_key`). Callers must treat cursors as opaque; a decoder
+rejects anything its encoder did not write, including another kind's cursor.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Final
 
 from query.domain.errors import InvalidCursorError
 
-_VERSION = b"\x01"
-_MAX_CURSOR_CHARS = 2048
+TIMELINE: Final = b"\x01"
+SCHEMA_CHANGES: Final = b"\x02"
+_MAX_CURSOR_CHARS: Final = 2048
+
+
+def encode(kind: bytes, payload: bytes) -> str:
+    return base64.urlsafe_b64encode(kind + payload).rstrip(b"=").decode("ascii")
+
+
+def decode(text: str, kind: bytes, what: str, check: Callable[[bytes], object] | None = None) -> bytes:
+    """The payload of a cursor of ``kind`` (``what`` names it in errors); ``check``
+    raises ValueError for a payload that kind's encoder never writes.
+
+    Raises InvalidCursorError(cursor, reason) for anything else.
+    """
+    if not text:
+        raise InvalidCursorError(text, "empty")
+    if len(text) > _MAX_CURSOR_CHARS:
+        raise InvalidCursorError(text, f"longer than {_MAX_CURSOR_CHARS} characters")
+    try:
+        padded = text.encode("ascii") + b"=" * (-len(text) % 4)
+        raw = base64.b64decode(padded, altchars=b"-_", validate=True)
+    except (UnicodeEncodeError, binascii.Error):
+        raise InvalidCursorError(text, "not URL-safe base64") from None
+    # Base64 has several spellings of some byte strings; accept only ours.
+    if raw[:1] != kind or encode(kind, raw[1:]) != text:
+        raise InvalidCursorError(text, f"not a {what} cursor")
+    payload = raw[1:]
+    if check is not None:
+        try:
+            check(payload)
+        except ValueError:
+            raise InvalidCursorError(text, f"not a {what} cursor") from None
+    return payload
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,30 +62,22 @@ class Cursor:
 
 
 def encode_cursor(cursor: Cursor) -> str:
+    """A timeline cursor."""
     time = cursor.timestamp_ms.to_bytes(8, "big", signed=True)
-    raw = _VERSION + time + cursor.message_id.encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+    return encode(TIMELINE, time + cursor.message_id.encode())
 
 
 def decode_cursor(text: str) -> Cursor:
-    """The cursor `encode_cursor` wrote; InvalidCursorError(cursor, reason) otherwise."""
-    if not text:
-        raise InvalidCursorError(text, "empty")
-    if len(text) > _MAX_CURSOR_CHARS:
-        raise InvalidCursorError(text, f"longer than {_MAX_CURSOR_CHARS} characters")
+    """The timeline cursor `encode_cursor` wrote; InvalidCursorError(cursor, reason) otherwise."""
+    payload = decode(text, TIMELINE, "timeline", _timeline_payload)
+    return _timeline_payload(payload)
+
+
+def _timeline_payload(payload: bytes) -> Cursor:
+    if len(payload) < 8:
+        raise ValueError("truncated")
     try:
-        padded = text.encode("ascii") + b"=" * (-len(text) % 4)
-        raw = base64.b64decode(padded, altchars=b"-_", validate=True)
-    except (UnicodeEncodeError, binascii.Error):
-        raise InvalidCursorError(text, "not URL-safe base64") from None
-    if len(raw) < 9 or raw[:1] != _VERSION:
-        raise InvalidCursorError(text, "not a timeline cursor")
-    try:
-        message_id = raw[9:].decode()
+        message_id = payload[8:].decode()
     except UnicodeDecodeError:
-        raise InvalidCursorError(text, "not a timeline cursor") from None
-    cursor = Cursor(int.from_bytes(raw[1:9], "big", signed=True), message_id)
-    # Base64 has several spellings of some byte strings; accept only ours.
-    if encode_cursor(cursor) != text:
-        raise InvalidCursorError(text, "not a timeline cursor")
-    return cursor
+        raise ValueError("messageId is not UTF-8") from None
+    return Cursor(int.from_bytes(payload[:8], "big", signed=True), message_id)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import datetime
+from itertools import islice
 
 import strawberry
 from strawberry.types import Info
 
-from query.graphql.change_log import MAX_PAGE, all_changes, encode_cursor, page_after
+from query.domain import MAX_PAGE, check_page_size
+from query.domain.changes import decode_change_cursor, encode_change_cursor
 from query.graphql.context import Context
 from query.graphql.enums import ChangeKind, ColumnType, EventType
 from query.graphql.scalars import to_datetime
@@ -92,21 +94,26 @@ class ChangesQuery:
         first: int | None = DEFAULT_PAGE,
         after: str | None = None,
     ) -> SchemaChangeConnection:
-        changes = all_changes(info.context.schemas, source)
-        page = page_after(changes, DEFAULT_PAGE if first is None else first, after)
+        size = DEFAULT_PAGE if first is None else first
+        check_page_size(size)
+        reader = info.context.schemas
+        start = None if after is None else decode_change_cursor(after)
+        # One more than the page: whether there is a next page, without counting.
+        changes = list(islice(reader.schema_changes(source, start), size + 1))
         edges = [
-            SchemaChangeEdge(cursor=encode_cursor(c), node=SchemaChange.from_core(c))
-            for c in page.changes
+            SchemaChangeEdge(cursor=encode_change_cursor(c), node=SchemaChange.from_core(c))
+            for c in changes[:size]
         ]
         return SchemaChangeConnection(
             edges=edges,
             page_info=PageInfo(
-                has_next_page=page.has_next,
-                has_previous_page=page.before > 0,
+                has_next_page=len(changes) > size,
+                # Paging is forward only: a page read after a cursor has one before it.
+                has_previous_page=after is not None,
                 start_cursor=edges[0].cursor if edges else None,
                 end_cursor=edges[-1].cursor if edges else None,
             ),
-            total_count=page.total,
+            total_count=reader.count_schema_changes(source),
         )
 
 

@@ -71,7 +71,8 @@ class FoldSchemas:
 
         def make(buffers: PartitionBuffers, partition: int) -> SchemaFold:
             t = tracklog
-            return SchemaFold(*buffers.of(partition, t.columns, t.schemas, t.schema_dedupe), keep=keep)
+            tables = buffers.of(partition, t.columns, t.schemas, t.schema_dedupe, t.change_index)
+            return SchemaFold(*tables, keep=keep)
 
         self.folds = KeptFolds(make)
 

@@ -23,3 +23,21 @@ def column_key(schema_key: bytes, path: str) -> bytes:
 
 def dedupe_key(scope: bytes, message_id: str) -> bytes:
     return scoped(scope) + message_id.encode()
+
+
+# The schema-change index (per partition): each change under both orders it is served
+# in, and the number of changes each order holds.
+_ALL_CHANGES = b"a"
+_SOURCE_CHANGES = b"s"
+_ALL_COUNT = b"n"
+_SOURCE_COUNT = b"m"
+
+
+def change_index_prefix(source: str | None) -> bytes:
+    """The prefix of the index keys of every change (of ``source``, when given)."""
+    return _ALL_CHANGES if source is None else _SOURCE_CHANGES + scoped(source.encode())
+
+
+def change_count_key(source: str | None) -> bytes:
+    """The key of the number of changes (of ``source``, when given) in one partition."""
+    return _ALL_COUNT if source is None else _SOURCE_COUNT + source.encode()

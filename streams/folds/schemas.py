@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import MutableMapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+
+import orjson
 
 from registry import (
     Cause,
     ColumnState,
-    Limits,
     RegistryError,
     SchemaChange,
     SchemaKey,
@@ -23,32 +23,18 @@ from registry import (
     fold_events,
     set_policy,
 )
+from query.domain.changes import order_key
 from registry.column import from_dict as column_from_dict
 from registry.column import to_dict as column_to_dict
-from schemas import decode_event
 from streams.folds.commands import COMMAND, KIND_HEADER, decode_command
-from streams.folds.keys import column_key, dedupe_key
-from streams.folds.observations import OBSERVATIONS, Observation, decode_observations, observe
+from streams.folds.keys import change_count_key, change_index_prefix, column_key, dedupe_key
+from streams.folds.observations import OBSERVATIONS, Observation, decode_observations
+from streams.folds.records import Message, header
 from streams.folds.rows import Rows
 
 logger = logging.getLogger(__name__)
 
 Table = MutableMapping[bytes, bytes]
-
-# Headers of the single-event records route-events sent before it sent observations
-# (logs written by older nodes): the event's position in the ``events`` log.
-ORIGIN_PARTITION = "tracklog-partition"
-ORIGIN_OFFSET = "tracklog-offset"
-
-
-def header(message: Any, name: str) -> bytes | None:
-    """The value of header ``name`` of a Kafka message (aiokafka or Faust), if present."""
-    headers = message.headers or ()
-    items = headers.items() if isinstance(headers, dict) else headers
-    for key, value in items:
-        if key == name:
-            return bytes(value)
-    return None
 
 
 @dataclass(frozen=True)
@@ -63,7 +49,7 @@ class Folded:
 
 @dataclass
 class SchemaFold:
-    """Folds schema events and commands into three tables.
+    """Folds schema events and commands into four tables.
 
     Columns and schemas are kept decoded between events; ``write_back`` stores them,
     so call it after a step of folds, before the tables are read or flushed.
@@ -72,7 +58,7 @@ class SchemaFold:
     columns: Table
     schemas: Table
     dedupe: Table
-    limits: Limits = field(default_factory=Limits)
+    changes: Table  # the schema-change index (streams.folds.keys.change_index_prefix)
     keep: int = 0  # rows kept decoded between steps (see streams.folds.rows)
 
     def __post_init__(self) -> None:
@@ -87,34 +73,18 @@ class SchemaFold:
         self._columns.write_back()
         self._schemas.write_back()
 
-    def fold_message(self, message: Any) -> Folded:
-        """Fold one ``schema-input`` message: a policy command, a record of observations,
-        or one event (what ``route-events`` sent before it sent observations).
+    def fold_message(self, message: Message) -> Folded:
+        """Fold one ``schema-input`` record: a policy command or a step's observations.
 
-        Raises SchemaError or ValueError for a message that cannot be decoded, and
-        RegistryError for an event that cannot be folded.
+        Raises ValueError for a record that cannot be decoded.
         """
         kind = header(message, KIND_HEADER)
+        key, value = message.key or b"", message.value or b""
         if kind == COMMAND:
-            return Folded([], 0, self.apply_command(message.key, message.value))
+            return Folded([], 0, self.apply_command(key, value))
         if kind == OBSERVATIONS:
-            return self.fold_observations(message.key, decode_observations(message.value))
-        partition = int(header(message, ORIGIN_PARTITION) or message.partition)
-        offset = int(header(message, ORIGIN_OFFSET) or message.offset)
-        return Folded(self.fold(message.key, message.value, partition=partition, offset=offset), 1)
-
-    def fold(self, key: bytes, value: bytes, *, partition: int, offset: int) -> list[SchemaChange]:
-        """Fold one event of schema ``key``; return the changes it made (none if seen).
-
-        Raises SchemaError or RegistryError for a message that cannot be folded.
-        """
-        event = decode_event(value)
-        folded = self.fold_observations(
-            key, [observe(event, partition=partition, offset=offset, limits=self.limits)]
-        )
-        if folded.failures:
-            raise folded.failures[0][1]
-        return folded.changes
+            return self.fold_observations(key, decode_observations(value))
+        raise ValueError(f"schema-input: unknown record kind {kind!r}")
 
     def fold_observations(self, key: bytes, observations: list[Observation]) -> Folded:
         """Fold the observations of schema ``key`` in order, skipping those already seen.
@@ -172,12 +142,24 @@ class SchemaFold:
         for path, state in result.columns.items():
             self._columns.put(column_key(key, path), state)
         self._schemas.put(key, result.schema)
+        self._index(schema_key.source, result.changes)
         # Last, so a crash before these lines replays the events rather than losing them.
         for observation in observations:
             self.dedupe[dedupe_key(key, observation.message_id)] = str(
                 observation.received_at_ms
             ).encode()
         return result.changes
+
+    def _index(self, source: str, changes: list[SchemaChange]) -> None:
+        """Put each change in the index of both orders it is served in, and count it."""
+        if not changes:
+            return
+        for scope in (None, source):
+            prefix = change_index_prefix(scope)
+            for change in changes:
+                self.changes[prefix + order_key(change)] = orjson.dumps(change.to_dict())
+            count = change_count_key(scope)
+            self.changes[count] = str(int(self.changes.get(count) or 0) + len(changes)).encode()
 
     def apply_command(self, key: bytes, value: bytes) -> str:
         """Apply a logged command; return its id. Raises ValueError for a bad command."""

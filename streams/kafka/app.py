@@ -120,6 +120,9 @@ class Tracklog:
         self.columns = app.Table("schema-columns", **table)
         # Per schema key: version, counts, the list of column paths.
         self.schemas = app.Table("schemas", **table)
+        # Every schema change, under the orders schemaChanges serves, so a page is a
+        # seek and a short scan (streams.folds.keys.change_index_prefix).
+        self.change_index = app.Table("schema-change-index", **table)
         # Per (schema key, messageId): redelivered and replayed events change nothing.
         # Entries expire after the dedupe window (RocksDB TTL, by write time).
         self.schema_dedupe = app.Table(
@@ -148,6 +151,7 @@ class Tracklog:
             self.columns,
             self.schemas,
             self.schema_dedupe,
+            self.change_index,
             self.event_dedupe,
             self.profiles,
             self.timeline,

@@ -137,7 +137,7 @@ async def refold_image(
         fold = schema_folds.get(p)
         if fold is None:
             fold = schema_folds[p] = SchemaFold(
-                rows(t.columns, p), rows(t.schemas, p), rows(t.schema_dedupe, p)
+                rows(t.columns, p), rows(t.schemas, p), rows(t.schema_dedupe, p), rows(t.change_index, p)
             )
         fold.fold_message(message)
 

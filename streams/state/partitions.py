@@ -36,6 +36,10 @@ class Partitions:
                 return bytes(value)
         return None
 
+    def get_each(self, key: bytes) -> list[bytes]:
+        """The row of ``key`` in every partition that has one (a per-partition count)."""
+        return [bytes(value) for db in self._dbs() if (value := db.get(key)) is not None]
+
     def scan(self, prefix: bytes, start: bytes | None = None) -> Iterator[tuple[bytes, bytes]]:
         """Every row whose key starts with ``prefix`` (from ``start`` on), partition by
         partition, each in key order."""

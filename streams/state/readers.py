@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterator
+from operator import itemgetter
 
 import orjson
 
@@ -14,8 +16,16 @@ from query.domain import (
     encode_identifier,
     timeline_prefix,
 )
-from registry import ColumnState, SchemaKey, SchemaState, column_from_dict, prefix_for_source
-from streams.folds.keys import scoped
+from query.domain.changes import after as after_key
+from registry import (
+    ColumnState,
+    SchemaChange,
+    SchemaKey,
+    SchemaState,
+    column_from_dict,
+    prefix_for_source,
+)
+from streams.folds.keys import change_count_key, change_index_prefix, scoped
 from streams.folds.links import GraphTables
 from streams.kafka.app import Tracklog
 from streams.state.partitions import Partitions
@@ -24,13 +34,18 @@ from streams.state.partitions import Partitions
 class TableSchemaReader:
     """Reads the schema registry tables (``query.store.SchemaReader``)."""
 
-    def __init__(self, schemas: Partitions, columns: Partitions) -> None:
+    def __init__(self, schemas: Partitions, columns: Partitions, changes: Partitions) -> None:
         self._schemas = schemas
         self._columns = columns
+        self._changes = changes
 
     @classmethod
     def of(cls, tracklog: Tracklog) -> TableSchemaReader:
-        return cls(Partitions.of_table(tracklog.schemas), Partitions.of_table(tracklog.columns))
+        return cls(
+            Partitions.of_table(tracklog.schemas),
+            Partitions.of_table(tracklog.columns),
+            Partitions.of_table(tracklog.change_index),
+        )
 
     def get_schema(self, key: SchemaKey) -> SchemaState | None:
         raw = self._schemas.get(key.encode())
@@ -52,6 +67,17 @@ class TableSchemaReader:
             for raw_key, value in self._columns.scan(prefix)
         }
         return dict(sorted(columns.items()))
+
+    def schema_changes(self, source: str | None = None, after: bytes | None = None) -> Iterator[SchemaChange]:
+        # Each partition's index is in order; their merge is the whole order.
+        prefix = change_index_prefix(source)
+        start = None if after is None else prefix + after_key(after)
+        merged = heapq.merge(*self._changes.sorted_scans(prefix, start), key=itemgetter(0))
+        for _, value in merged:
+            yield SchemaChange.from_dict(orjson.loads(value))
+
+    def count_schema_changes(self, source: str | None = None) -> int:
+        return sum(int(count) for count in self._changes.get_each(change_count_key(source)))
 
 
 class TableProfileReader:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -22,6 +24,7 @@ from query.domain import (
 )
 from query.graphql import Context
 from query.store import UnknownColumnError
+from query.domain.changes import decode_order_key, sort_key
 from registry import (
     Cause,
     ColumnState,
@@ -70,6 +73,25 @@ class MemorySchemas:
 
     def get_columns(self, key: SchemaKey) -> dict[str, ColumnState]:
         return dict(sorted(self.columns.get(key, {}).items()))
+
+    def _all_changes(self, source: str | None) -> list[SchemaChange]:
+        # The specification of the order: every column's history, sorted.
+        found = [
+            SchemaChange.of(key, path, change)
+            for key, columns in self.columns.items()
+            if source is None or key.source == source
+            for path, column in columns.items()
+            for change in column.history
+        ]
+        return sorted(found, key=sort_key)
+
+    def schema_changes(self, source: str | None = None, after: bytes | None = None) -> Iterator[SchemaChange]:
+        found = self._all_changes(source)
+        start = 0 if after is None else bisect_right(found, decode_order_key(after), key=sort_key)
+        return iter(found[start:])
+
+    def count_schema_changes(self, source: str | None = None) -> int:
+        return len(self._all_changes(source))
 
     async def set_policy(self, key: SchemaKey, path: str, policy: Policy) -> ColumnState:
         state = self.columns.get(key, {}).get(path)

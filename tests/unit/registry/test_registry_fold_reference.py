@@ -16,7 +16,7 @@ from registry.column import (
     to_dict,
 )
 from registry.infer import Limits, infer_columns, infer_type
-from registry.schema import fold_event
+from registry.batch import fold_event
 from registry.types import ColumnType, Policy
 
 from tests.unit.registry.fold_cases import PATHS, cause, json_scalars, json_values, limits, odd_scalars, odd_values, outcome, run_sequential, sections, steps

@@ -6,7 +6,8 @@ from registry.column import Cause, ColumnState
 from registry.history import AsOfColumn, ColumnDiff, columns_as_of, diff
 from registry.infer import Inference
 from registry.key import SchemaKey
-from registry.schema import SchemaState, fold_event
+from registry.batch import fold_event
+from registry.schema import SchemaState
 from registry.types import ColumnType
 
 T = ColumnType

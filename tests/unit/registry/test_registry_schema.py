@@ -14,7 +14,8 @@ from registry.column import Cause, ColumnState, TypeChange, from_dict, to_dict
 from registry.errors import InconsistentStateError, InvalidSchemaKeyError, StateDecodeError
 from registry.infer import Finding, Inference, Limits, infer_columns
 from registry.key import SEGMENT_TYPES, SchemaKey, prefix_for_source
-from registry.schema import SchemaChange, SchemaState, change_id, fold_event
+from registry.batch import fold_event
+from registry.schema import SchemaChange, SchemaState, change_id
 from registry.types import ChangeKind, ColumnType
 
 T = ColumnType

@@ -56,7 +56,7 @@ def check_error(error: SchemaError) -> None:
 
 
 def sections(event: Event) -> dict[str, Any]:
-    """The sections the schema fold infers columns from (streams.fold)."""
+    """The sections the schema fold infers columns from (streams.folds.schemas)."""
     return {"properties": event.properties, "traits": event.traits, "context": event.context}
 
 

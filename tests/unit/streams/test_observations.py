@@ -7,8 +7,6 @@ from typing import Any
 
 import orjson
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from registry import ColumnType, Finding, Inference, Limits
 from schemas import decode_event
@@ -23,7 +21,7 @@ from streams.folds.observations import (
     observe,
 )
 from streams.ops.rebuild import Image, digest
-from tests.unit.streams.test_fold import KEY, _event, events
+from tests.unit.streams.test_fold import KEY, TABLES, _event
 
 
 def _observation(i: int, columns: dict[str, ColumnType] | None = None) -> Observation:
@@ -102,56 +100,13 @@ def _message(value: bytes, offset: int, kind: bytes | None = OBSERVATIONS) -> An
     return SimpleNamespace(key=KEY, value=value, headers=headers, partition=0, offset=offset)
 
 
-def _fold_records(messages: list[bytes], steps: list[int], deliveries: int) -> tuple[Image, list[str]]:
-    """Fold ``messages`` (events at offsets 0..n) as route-events sends them: observations
-    grouped into records of ``steps`` events each, each record delivered ``deliveries`` times."""
-    image: Image = {("columns", 0): {}, ("schemas", 0): {}, ("dedupe", 0): {}}
-    fold = SchemaFold(image[("columns", 0)], image[("schemas", 0)], image[("dedupe", 0)])
-    observations = [
-        observe(decode_event(value), partition=0, offset=offset) for offset, value in enumerate(messages)
-    ]
-    ids: list[str] = []
-    start, record = 0, 0
-    while start < len(observations):
-        size = steps[record % len(steps)]
-        value = encode_observations(observations[start : start + size])
-        for _ in range(deliveries):
-            folded = fold.fold_message(_message(value, record))
-            assert not folded.failures
-            ids.extend(change.id for change in folded.changes)
-        start, record = start + size, record + 1
-    fold.write_back()
-    return image, ids
-
-
-def _fold_events(messages: list[bytes]) -> tuple[Image, list[str]]:
-    """The reference: one event record at a time, as route-events sent them before."""
-    image: Image = {("columns", 0): {}, ("schemas", 0): {}, ("dedupe", 0): {}}
-    fold = SchemaFold(image[("columns", 0)], image[("schemas", 0)], image[("dedupe", 0)])
-    ids: list[str] = []
-    for offset, value in enumerate(messages):
-        folded = fold.fold_message(_message(value, offset, kind=None))
-        ids.extend(change.id for change in folded.changes)
-    fold.write_back()
-    return image, ids
-
-
-@settings(max_examples=80, deadline=None)
-@given(events, st.lists(st.integers(1, 5), min_size=1, max_size=4), st.integers(1, 2))
-def test_records_of_observations_fold_to_what_events_one_by_one_fold_to(
-    messages: list[bytes], steps: list[int], deliveries: int
-) -> None:
-    # Duplicated messageIds too: a client's retry is seen once, however it is grouped.
-    messages = messages + messages[:2]
-    by_records, record_ids = _fold_records(messages, steps, deliveries)
-    by_events, event_ids = _fold_events(messages)
-    assert digest(by_records) == digest(by_events)
-    assert record_ids == event_ids
+def _fresh(image: Image) -> SchemaFold:
+    return SchemaFold(*(image[(name, 0)] for name in TABLES))
 
 
 def test_a_record_counts_its_events_and_a_replayed_one_changes_nothing() -> None:
-    image: Image = {("columns", 0): {}, ("schemas", 0): {}, ("dedupe", 0): {}}
-    fold = SchemaFold(image[("columns", 0)], image[("schemas", 0)], image[("dedupe", 0)])
+    image: Image = {(name, 0): {} for name in TABLES}
+    fold = _fresh(image)
     record = encode_observations([_observation(0), _observation(1)])
     first = fold.fold_message(_message(record, 0))
     again = fold.fold_message(_message(record, 1))
@@ -163,12 +118,12 @@ def test_a_record_counts_its_events_and_a_replayed_one_changes_nothing() -> None
 
 
 def test_an_event_the_state_cannot_take_is_set_aside_and_the_rest_of_its_record_folded() -> None:
-    image: Image = {("columns", 0): {}, ("schemas", 0): {}, ("dedupe", 0): {}}
-    fold = SchemaFold(image[("columns", 0)], image[("schemas", 0)], image[("dedupe", 0)])
+    image: Image = {(name, 0): {} for name in TABLES}
+    fold = _fresh(image)
     fold.fold_message(_message(encode_observations([_observation(0)]), 0))
     fold.write_back()
     image[("columns", 0)].clear()  # the summary lists properties.a; its row is gone
-    fresh = SchemaFold(image[("columns", 0)], image[("schemas", 0)], image[("dedupe", 0)])
+    fresh = _fresh(image)
     record = encode_observations([_observation(1), _observation(2, {"properties.b": ColumnType.BOOLEAN})])
     folded = fresh.fold_message(_message(record, 1))
     assert [(o.message_id, type(exc).__name__) for o, exc in folded.failures] == [
