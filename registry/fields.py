@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import ClassVar
 
 from registry.errors import StateDecodeError
-from schemas.records import ErrorFactory
 from schemas.records import Reader as _Reader
 
 
 class Reader(_Reader):
     __slots__ = ()
-    error: ClassVar[ErrorFactory] = StateDecodeError
+    error: ClassVar[type[Exception]] = StateDecodeError

@@ -9,14 +9,10 @@ caller catches what it knows. Messages name types, never stored values.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, ClassVar, TypeVar
 
 E = TypeVar("E", bound=enum.Enum)
-
-# (what, field, reason) -> the error to raise
-ErrorFactory = Callable[[str, str, str], Exception]
-
 
 class RecordError(ValueError):
     """A record that does not decode (the reader's default error)."""
@@ -32,7 +28,7 @@ class Reader:
     """Reads fields of one record ``d``, described as ``what`` in errors."""
 
     __slots__ = ("d", "what")
-    error: ClassVar[ErrorFactory] = RecordError
+    error: ClassVar[type[Exception]] = RecordError  # raised as error(what, field, reason)
 
     def __init__(self, d: object, what: str) -> None:
         if not isinstance(d, Mapping):

@@ -42,7 +42,8 @@ class Settings(BaseSettings):
     # Seconds the broker waits for a silent node before it moves the node's partitions
     # to the others (and before a restarted node gets its own back after a crash).
     session_timeout: float = Field(default=10.0, ge=6.0, le=300.0)
-    # How long the CLI waits for a node to stop before it stops it for good.
+    # How long a node may take to stop on SIGINT/SIGTERM before it exits for good
+    # (streams.node.worker.NodeWorker: a Faust worker's shutdown can hang).
     stop_timeout: float = 20.0
     log_level: str = "info"
     kafka_libs: Path = REPO_ROOT / "broker" / "lib"

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import ClassVar
 
 from query.domain.errors import RecordDecodeError
-from schemas.records import ErrorFactory
 from schemas.records import Reader as _Reader
 
 
 class Reader(_Reader):
     __slots__ = ()
-    error: ClassVar[ErrorFactory] = RecordDecodeError
+    error: ClassVar[type[Exception]] = RecordDecodeError

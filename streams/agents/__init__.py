@@ -13,7 +13,6 @@ from typing import Any
 
 from streams.agents.fold_identities import FoldIdentities
 from streams.agents.fold_schemas import ChangeListener, FoldSchemas
-from streams.agents.route_commands import RouteCommands
 from streams.agents.route_events import RouteEvents
 from streams.kafka.app import Tracklog
 from streams.metrics import Metrics
@@ -28,7 +27,7 @@ def install_agents(
     """Register every agent on ``tracklog``'s Faust app; they yield to ``requests`` sooner."""
     route_events = RouteEvents(tracklog, metrics, requests)
     fold_schemas = FoldSchemas(tracklog, metrics, on_change, requests)
-    for agent in (route_events, FoldIdentities(tracklog, metrics), RouteCommands(tracklog), fold_schemas):
+    for agent in (route_events, FoldIdentities(tracklog, metrics), fold_schemas):
         agent.install()
 
     async def forget_kept_rows(app: Any, revoked: Any, **kwargs: Any) -> None:

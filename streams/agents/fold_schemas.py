@@ -70,8 +70,9 @@ class FoldSchemas:
         keep = max(1, KEEP_SCHEMA_ROWS // tracklog.settings.partitions)
 
         def make(buffers: PartitionBuffers, partition: int) -> SchemaFold:
-            t = tracklog
-            tables = buffers.of(partition, t.columns, t.schemas, t.schema_dedupe, t.change_index)
+            tables = buffers.of(
+                partition, tracklog.columns, tracklog.schemas, tracklog.schema_dedupe, tracklog.change_index
+            )
             return SchemaFold(*tables, keep=keep)
 
         self.folds = KeptFolds(make)
@@ -91,6 +92,8 @@ class FoldSchemas:
                 for message, reason in step.dead:
                     await dead_letters.send(NAME, message, reason)
                 await self.folds.flush(producer)
+            if step.commands:
+                tracklog.column_changes.notify()
             metrics.processed.labels(NAME).inc(step.events)
             await self._announce(step, outbox)
 

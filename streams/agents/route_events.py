@@ -89,8 +89,8 @@ class RouteEvents:
         keep = max(1, KEEP_PROFILES // tracklog.settings.partitions)
 
         def make(buffers: PartitionBuffers, partition: int) -> EventFold:
-            t = tracklog
-            return EventFold(*buffers.of(partition, t.event_dedupe, t.profiles, t.timeline), keep=keep)
+            tables = buffers.of(partition, tracklog.event_dedupe, tracklog.profiles, tracklog.timeline)
+            return EventFold(*tables, keep=keep)
 
         self.folds = KeptFolds(make)
 

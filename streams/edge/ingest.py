@@ -73,7 +73,7 @@ def _new_id() -> str:
 
 
 class Ingest:
-    """The handlers of ``/v1/*``; ``routes`` mounts them."""
+    """The handlers of ``/v1/*``; ``mount`` is the Starlette mount that serves them."""
 
     def __init__(
         self,

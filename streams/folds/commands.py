@@ -1,8 +1,7 @@
-"""Schema commands (column policies): appended to the log, applied by the fold agent.
+"""Schema commands (column policies): their codec on ``schema-input``.
 
-A command is written to ``schema-commands`` keyed by its schema key; ``route-commands``
-forwards it into ``schema-input`` among that schema's events, so it is applied in log
-order and a rebuild replays it. The caller waits until this node's fold has applied it.
+A command record carries the ``tracklog-kind: command`` header, keyed by its schema
+key (``streams.state.commands`` writes it, ``streams.folds.schemas`` applies it).
 """
 
 from __future__ import annotations

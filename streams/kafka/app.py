@@ -12,6 +12,7 @@ from typing import Any
 
 from streams.adapters.faust import App
 from streams.settings import Settings
+from streams.signals import Changed
 
 # Faust's topic-level codec: we encode and decode values ourselves (orjson), so the
 # bytes on the log are exactly the documented JSON.
@@ -28,7 +29,6 @@ class TopicNames:
     events: str
     schema_input: str
     schema_changes: str
-    schema_commands: str
     identity_links: str
     dead_letter: str
 
@@ -38,7 +38,6 @@ class TopicNames:
             events=f"{prefix}.events",
             schema_input=f"{prefix}.schema-input",
             schema_changes=f"{prefix}.schema-changes",
-            schema_commands=f"{prefix}.schema-commands",
             identity_links=f"{prefix}.identity-links",
             dead_letter=f"{prefix}.dead-letter",
         )
@@ -90,15 +89,14 @@ class Tracklog:
         )
         app = self.app
         self.events_topic = app.topic(self.names.events, partitions=partitions, **_RAW)
+        # Keyed by schema key: each step's observations of a schema (from route-events)
+        # and the column-policy commands of the mutation, so fold-schemas applies a
+        # command among that schema's events in log order and a rebuild replays it.
         self.schema_input_topic = app.topic(
             self.names.schema_input, partitions=partitions, internal=True, **_RAW
         )
         self.schema_changes_topic = app.topic(
             self.names.schema_changes, partitions=partitions, **_RAW
-        )
-        # Commands (column policies) are logged like events, so a rebuild replays them.
-        self.schema_commands_topic = app.topic(
-            self.names.schema_commands, partitions=partitions, **_RAW
         )
         self.dead_letter_topic = app.topic(self.names.dead_letter, partitions=1, **_RAW)
         # One partition: identity merges are serialised, so the graph stays consistent.
@@ -116,8 +114,12 @@ class Tracklog:
             # changelog's latency only).
             "standby_buffer_size": 1,
         }
-        # Per (schema key, column path): the column's state and history.
-        self.columns = app.Table("schema-columns", **table)
+        # Per (schema key, column path): the column's state and history. A mutation
+        # waits on column_changes until its effect shows (streams.state.commands).
+        self.column_changes = Changed()
+        self.columns = app.Table(
+            "schema-columns", on_changelog_event=self.column_changes.on_changelog_event, **table
+        )
         # Per schema key: version, counts, the list of column paths.
         self.schemas = app.Table("schemas", **table)
         # Every schema change, under the orders schemaChanges serves, so a page is a
@@ -169,7 +171,6 @@ class Tracklog:
             (self.names.events, n, keep),
             (self.names.schema_input, n, keep),
             (self.names.schema_changes, n, keep),
-            (self.names.schema_commands, n, keep),
             (self.names.dead_letter, 1, keep),
             (self.names.identity_links, 1, keep),
         ]

@@ -1,6 +1,7 @@
-"""The ``tracklog`` command: ``dev``, ``node``, ``broker``, ``sdl``.
+"""The ``tracklog`` command: ``dev``, ``node``, ``broker``, ``rebuild``, ``import``,
+``generate`` and ``sdl`` (``tracklog --help`` says what each does).
 
-The settings are built here, once, and passed down.
+The settings are built here, once, and passed down; logging is configured here too.
 """
 
 from __future__ import annotations

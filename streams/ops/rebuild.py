@@ -102,9 +102,9 @@ async def _read_all(
         await consumer.stop()
 
 
-async def live_image(bootstrap: str, t: Tracklog) -> Image:
+async def live_image(bootstrap: str, tracklog: Tracklog) -> Image:
     image: Image = defaultdict(dict)
-    for table in t.tables:
+    for table in tracklog.tables:
         name = table.name
 
         def collect(message: Any, name: str = name) -> None:
@@ -119,7 +119,7 @@ async def live_image(bootstrap: str, t: Tracklog) -> Image:
 
 
 async def refold_image(
-    bootstrap: str, t: Tracklog, progress: ProgressFactory | None = None
+    bootstrap: str, tracklog: Tracklog, progress: ProgressFactory | None = None
 ) -> tuple[Image, int]:
     """Refold every table from the topics the live agents read, in their order."""
     image: Image = defaultdict(dict)
@@ -137,7 +137,7 @@ async def refold_image(
         fold = schema_folds.get(p)
         if fold is None:
             fold = schema_folds[p] = SchemaFold(
-                rows(t.columns, p), rows(t.schemas, p), rows(t.schema_dedupe, p), rows(t.change_index, p)
+                rows(tracklog.columns, p), rows(tracklog.schemas, p), rows(tracklog.schema_dedupe, p), rows(tracklog.change_index, p)
             )
         fold.fold_message(message)
 
@@ -146,13 +146,13 @@ async def refold_image(
         fold = event_folds.get(p)
         if fold is None:
             fold = event_folds[p] = EventFold(
-                rows(t.event_dedupe, p), rows(t.profiles, p), rows(t.timeline, p)
+                rows(tracklog.event_dedupe, p), rows(tracklog.profiles, p), rows(tracklog.timeline, p)
             )
         fold.fold(message.key or b"", decode_event(message.value))
 
     def fold_link(message: Any) -> None:
         p = message.partition
-        LinkFold(rows(t.identities, p), rows(t.profile_members, p), guards=IdentityGuards()).fold(
+        LinkFold(rows(tracklog.identities, p), rows(tracklog.profile_members, p), guards=IdentityGuards()).fold(
             message.value
         )
 
@@ -167,9 +167,9 @@ async def refold_image(
 
     count = 0
     for name, topic, fold in (
-        ("events", t.names.events, fold_event),
-        ("identity links", t.names.identity_links, fold_link),
-        ("schemas", t.names.schema_input, fold_schema),
+        ("events", tracklog.names.events, fold_event),
+        ("identity links", tracklog.names.identity_links, fold_link),
+        ("schemas", tracklog.names.schema_input, fold_schema),
     ):
         count += await _read_all(
             bootstrap, topic, tolerant(fold), progress(name) if progress is not None else None
@@ -179,9 +179,9 @@ async def refold_image(
     return image, count
 
 
-async def write_image(bootstrap: str, t: Tracklog, live: Image, rebuilt: Image) -> int:
+async def write_image(bootstrap: str, tracklog: Tracklog, live: Image, rebuilt: Image) -> int:
     """Make the changelogs hold ``rebuilt``: put what differs, delete what is gone."""
-    topics = {table.name: table.changelog_topic.get_topic_name() for table in t.tables}
+    topics = {table.name: table.changelog_topic.get_topic_name() for table in tracklog.tables}
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
     await producer.start()
     written = 0
@@ -201,15 +201,15 @@ async def write_image(bootstrap: str, t: Tracklog, live: Image, rebuilt: Image) 
 
 
 async def rebuild(
-    t: Tracklog, *, check_only: bool, progress: ProgressFactory | None = None
+    tracklog: Tracklog, *, check_only: bool, progress: ProgressFactory | None = None
 ) -> RebuildReport:
-    bootstrap = t.settings.bootstrap_servers
-    live = await live_image(bootstrap, t)
-    rebuilt, messages = await refold_image(bootstrap, t, progress)
+    bootstrap = tracklog.settings.bootstrap_servers
+    live = await live_image(bootstrap, tracklog)
+    rebuilt, messages = await refold_image(bootstrap, tracklog, progress)
     written = 0
     if not check_only:
-        written = await write_image(bootstrap, t, live, rebuilt)
-        tables = Path(t.app.conf.tabledir)
+        written = await write_image(bootstrap, tracklog, live, rebuilt)
+        tables = Path(tracklog.app.conf.tabledir)
         if tables.exists():
             logger.info("dropping the local tables in %s", tables)
             shutil.rmtree(tables)

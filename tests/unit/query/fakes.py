@@ -8,11 +8,11 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+from tests.unit.query.memory_graph import MemoryGraph
 from query.domain import (
     Identifier,
     IdentityGuards,
     LinkCause,
-    MemoryGraph,
     ProfileIdentities,
     ProfileState,
     TimelineEntry,

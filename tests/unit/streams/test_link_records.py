@@ -5,7 +5,8 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from query.domain import Identifier, IdentityGuards, LinkCause, MemoryGraph, link
+from query.domain import Identifier, IdentityGuards, LinkCause, link
+from tests.unit.query.memory_graph import MemoryGraph
 from query.domain.identity import ANONYMOUS_ID, USER_ID
 from schemas import EventType
 from streams.folds.links import GraphTables, LinkFold, StatedLink, link_records

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from query.domain import MemoryGraph
+from tests.unit.query.memory_graph import MemoryGraph
 from schemas import Event, EventType, parse_call
 from streams.folds.events import EventFold
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.unit.query.memory_graph import MemoryGraph
 from query.domain.graph import (
     LinkCause,
-    MemoryGraph,
     ProfileIdentities,
     RefusalReason,
     apply_link,
