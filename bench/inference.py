@@ -66,11 +66,11 @@ def _ours(calls: list[dict[str, object]]) -> tuple[float, Folded]:
 def _ours_batched(calls: list[dict[str, object]]) -> tuple[float, Folded]:
     schemas: dict[SchemaKey, SchemaState] = {}
     columns: dict[SchemaKey, dict[str, ColumnState]] = {}
-    keys: dict[tuple[Any, Any], SchemaKey] = {}
+    keys: dict[tuple[object, object], SchemaKey] = {}
     started = time.process_time()
     for start in range(0, len(calls), BATCH):
         # The agent groups a batch by the message key (bytes) and decodes each key once.
-        batches: dict[tuple[Any, Any], list[tuple[Inference, int, Cause]]] = {}
+        batches: dict[tuple[object, object], list[tuple[Inference, int, Cause]]] = {}
         for offset in range(start, min(start + BATCH, len(calls))):
             call = calls[offset]
             raw_key = (call["type"], call.get("event") if call["type"] == "track" else None)
@@ -84,7 +84,8 @@ def _ours_batched(calls: list[dict[str, object]]) -> tuple[float, Folded]:
         for raw_key, events in batches.items():
             key = keys.get(raw_key)
             if key is None:
-                key = keys[raw_key] = SchemaKey("bench", str(raw_key[0]), raw_key[1])
+                event_name = None if raw_key[1] is None else str(raw_key[1])
+                key = keys[raw_key] = SchemaKey("bench", str(raw_key[0]), event_name)
             result = fold_events(key, schemas.get(key), columns.setdefault(key, {}), events)
             schemas[key] = result.schema
             columns[key].update(result.columns)

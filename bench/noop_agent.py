@@ -62,6 +62,7 @@ def build(args: argparse.Namespace, datadir: str) -> faust.App:
             if seen >= args.events and not args.out.exists():
                 started_at, started_count = first
                 seconds = time.monotonic() - started_at
+                result: dict[str, object]
                 if started_count > args.events // 2:
                     result = {"error": f"the first batch held {started_count} of {seen} events: run a larger load"}
                 else:

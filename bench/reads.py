@@ -38,6 +38,11 @@ class _Tables:
     profile_members: Any
 
 
+def _one(db: Any) -> Partitions:
+    """A table of one partition, held in ``db``."""
+    return Partitions(lambda: [db])
+
+
 def _event(user: str, n: int, *, identify: bool = False) -> Event:
     return Event(
         type=EventType.IDENTIFY if identify else EventType.TRACK,
@@ -97,7 +102,7 @@ async def run(directory: Path, *, quick: bool) -> list[tuple[str, str]]:
     count = load(tables, users, per_user, heavy)
     load_s = time.perf_counter() - started
     reader = TableProfileReader(
-        *(Partitions(lambda db=db: [db]) for db in (tables.profiles, tables.timeline, tables.identities, tables.profile_members))
+        *(_one(db) for db in (tables.profiles, tables.timeline, tables.identities, tables.profile_members))
     )
     context = Context(schemas=None, commands=None, changes=None, profiles=reader)  # type: ignore[arg-type]
 

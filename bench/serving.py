@@ -310,10 +310,26 @@ async def run(broker: EmbeddedBroker, directory: Path, *, quick: bool) -> list[S
             )
             logger.info("read %d times during the import, %.1f s", sum(map(len, busy.values())), window)
 
+    reads = [
+        *_latency_rows("idle (target p99 < 10 ms)", idle),
+        *_latency_rows("during the import (target p99 < 50 ms)", busy),
+        (
+            f"the import: tracklog import of {imported:,} events, folded while read",
+            f"{window:.1f} s from its start to every agent drained ({drained.rate:,.0f} events/s through the node)",
+        ),
+    ]
+    return [
+        ("Ingest: events/s accepted over /v1/batch against a raw aiokafka producer, same events", _ingest_rows(sent)),
+        ("Reads over HTTP: GraphQL p50/p99 at idle and during a full-speed import", reads),
+    ]
+
+
+def _ingest_rows(sent: list[tuple[Sent, Sent]]) -> list[tuple[str, str]]:
+    """The ingest table: each side's best run, every run, and the ratios."""
     ours = max((o for o, _ in sent), key=lambda x: x.rate)
     raw = max((r for _, r in sent), key=lambda x: x.rate)
     failed = sum(o.failed for o, _ in sent)
-    ingest = [
+    return [
         (
             f"Tracklog node, /v1/batch ({BATCH} events a request, {SENDERS} senders; acked; best of {len(sent)})",
             f"{ours.rate:,.0f} events/s ({ours.acked:,} in {ours.seconds:.2f} s; runs: "
@@ -329,18 +345,6 @@ async def run(broker: EmbeddedBroker, directory: Path, *, quick: bool) -> list[S
         ),
         ("ratio, best against best (target ≥ 0.5×)", f"{ours.rate / raw.rate:.2f}×"),
         ("ratio of each pair, in the order run", ", ".join(f"{o.rate / r.rate:.2f}×" for o, r in sent)),
-    ]
-    reads = [
-        *_latency_rows("idle (target p99 < 10 ms)", idle),
-        *_latency_rows("during the import (target p99 < 50 ms)", busy),
-        (
-            f"the import: tracklog import of {imported:,} events, folded while read",
-            f"{window:.1f} s from its start to every agent drained ({drained.rate:,.0f} events/s through the node)",
-        ),
-    ]
-    return [
-        ("Ingest: events/s accepted over /v1/batch against a raw aiokafka producer, same events", ingest),
-        ("Reads over HTTP: GraphQL p50/p99 at idle and during a full-speed import", reads),
     ]
 
 

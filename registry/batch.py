@@ -6,13 +6,22 @@ already holds. Counters add up in any order, so `fold_events` only counts such
 observations and applies the counts to each column once, at the end. An
 observation that could change a column (a new column, a type the column has
 not seen, a type above the column's) is folded in order by `observe_column`,
-exactly as `fold_event` would fold it.
+in order, one event at a time.
 
 Whether an observation is quiet can only change one way within a batch: a
 column's seen types only grow and, under WIDEN, its type only rises (a batch
 spans no policy change). So once every observation of an event's shape (its
 paths and types) has been quiet, later events of the same shape are counted
 as a whole, without looking at their columns one by one.
+
+The result equals folding the events one at a time, each into the state the one
+before left (tests/unit/registry/reference.py keeps that fold as the specification).
+`fold_events` raises `InconsistentStateError` if an event names a column the summary
+lists but `columns` lacks; nothing is folded then (to set aside only that event, fold
+the batch event by event). It raises `ValueError` for an empty batch of a new schema;
+an empty batch of an existing one returns the summary unchanged and no columns. A
+batch must not span a policy change (`set_policy`). Deduplicating redelivered events
+is the caller's job.
 """
 
 from __future__ import annotations
@@ -41,24 +50,12 @@ def fold_events(
     columns: Mapping[str, ColumnState],
     events: Iterable[tuple[Inference, int, Cause]],
 ) -> FoldResult:
-    """Fold a batch of `(inference, at_ms, cause)` of schema `key`, in the given order.
+    """Fold a batch of `(inference, at_ms, cause)` of schema `key`, in the given order:
+    the same as one at a time (see the module docstring for the contract).
 
-    The result equals folding the events one at a time with `fold_event`
-    (passing each result's columns into the next call): `schema` is the final
-    summary, `columns` the final state of every column the batch touched (in
-    path order), `changes` every history entry, in version order.
-
-    `schema` and `columns` are as for `fold_event`: the current summary (None
-    for a new schema) and the current state of at least every column the
-    batch's inferences name. Raises `InconsistentStateError` if an event
-    names a column the summary lists but `columns` lacks; nothing is folded
-    then (to set aside only that event, fold the batch event by event).
-    Raises `ValueError` for an empty batch of a new schema; an empty batch of
-    an existing one returns the summary unchanged and no columns.
-
-    A batch must not span a policy change (`set_policy`): fold the events
-    before it, apply it, then fold the rest. Deduplicating redelivered
-    events is the caller's job, as for `fold_event`.
+    `schema` is the current summary (None for a new schema), `columns` the state of
+    at least every column the batch names. Returns the final summary, the final
+    state of every column touched (in path order) and every entry, in version order.
     """
     version = 0 if schema is None else schema.version
     known = frozenset(() if schema is None else schema.columns)
@@ -85,25 +82,14 @@ def fold_events(
             if column is None:
                 state = columns.get(path)
                 if state is None and path in known:
-                    # Folding on would add the column a second time and fork its history.
-                    missing = (p for p in observed if p not in folding and p not in columns)
-                    raise InconsistentStateError(str(key), min(p for p in missing if p in known))
+                    raise _inconsistent(key, observed, folding, columns, known)
                 column = folding[path] = _Column(state)
             if t in column.quiet:
                 column.count_one(t, at_ms)
             else:
                 loud.append((path, t, column))
         if loud:
-            if len(loud) > 1:
-                loud.sort(key=_by_path)
-            for path, t, column in loud:
-                state, change = observe_column(
-                    column.state, t, at_ms=at_ms, cause=cause, version=version + 1
-                )
-                column.fold(state)
-                if change is not None:
-                    version += 1
-                    changes.append(SchemaChange.of(key, path, change))
+            version = _fold_loud(key, loud, at_ms, cause, version, changes)
         # Every observation of the shape is quiet now, having just been folded.
         if all(t in folding[path].quiet for path, t in observed.items()):
             repeats[shape] = Span()
@@ -147,6 +133,40 @@ def _summary(
         columns=tuple(sorted(known.union(touched))) if added else schema.columns,
         findings=schema.findings + findings,
     )
+
+
+def _inconsistent(
+    key: SchemaKey,
+    observed: Mapping[str, ColumnType],
+    folding: Mapping[str, _Column],
+    columns: Mapping[str, ColumnState],
+    known: frozenset[str],
+) -> InconsistentStateError:
+    """Folding on would add a listed column a second time and fork its history: the
+    error names the first such column of the event."""
+    missing = (p for p in observed if p not in folding and p not in columns)
+    return InconsistentStateError(str(key), min(p for p in missing if p in known))
+
+
+def _fold_loud(
+    key: SchemaKey,
+    loud: list[tuple[str, ColumnType, _Column]],
+    at_ms: int,
+    cause: Cause,
+    version: int,
+    changes: list[SchemaChange],
+) -> int:
+    """Fold an event's observations that may change their columns, in path order;
+    append the entries they make to `changes`, and return the schema's version after."""
+    if len(loud) > 1:
+        loud.sort(key=_by_path)
+    for path, t, column in loud:
+        state, change = observe_column(column.state, t, at_ms=at_ms, cause=cause, version=version + 1)
+        column.fold(state)
+        if change is not None:
+            version += 1
+            changes.append(SchemaChange.of(key, path, change))
+    return version
 
 
 def _by_path(observation: tuple[str, ColumnType, _Column]) -> str:

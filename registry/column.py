@@ -139,19 +139,7 @@ def observe_column(
     nullability is not a type.
     """
     if state is None:
-        added = TypeChange(_ADDED, observed, None, observed, version, at_ms, cause)
-        column = ColumnState(
-            type=observed,
-            nullable=observed is _NULL,
-            first_seen_ms=at_ms,
-            last_seen_ms=at_ms,
-            count=1,
-            type_counts={observed._value_: 1},
-            policy=policy,
-            violations=0,
-            history=(added,),
-        )
-        return column, added
+        return _added(observed, at_ms=at_ms, cause=cause, version=version, policy=policy)
 
     old = state.type
     # ColumnType is a str: it finds its value's key, and an existing key is kept.
@@ -176,8 +164,45 @@ def observe_column(
         )
         return column, None
 
-    is_new_type = seen is None
     type_counts[observed._value_] = 1 if seen is None else seen + 1
+    return _changed(
+        state, observed, joined, type_counts, is_new_type=seen is None, at_ms=at_ms, cause=cause, version=version
+    )
+
+
+def _added(
+    observed: ColumnType, *, at_ms: int, cause: Cause, version: int, policy: Policy
+) -> tuple[ColumnState, TypeChange]:
+    """A new column, from its first observation, and the entry that adds it."""
+    added = TypeChange(_ADDED, observed, None, observed, version, at_ms, cause)
+    column = ColumnState(
+        type=observed,
+        nullable=observed is _NULL,
+        first_seen_ms=at_ms,
+        last_seen_ms=at_ms,
+        count=1,
+        type_counts={observed._value_: 1},
+        policy=policy,
+        violations=0,
+        history=(added,),
+    )
+    return column, added
+
+
+def _changed(
+    state: ColumnState,
+    observed: ColumnType,
+    joined: ColumnType,
+    type_counts: dict[str, int],
+    *,
+    is_new_type: bool,
+    at_ms: int,
+    cause: Cause,
+    version: int,
+) -> tuple[ColumnState, TypeChange | None]:
+    """A column after an observation that may change it (see `observe_column`):
+    `joined` is the join of its type and `observed`, `type_counts` already counts it."""
+    old = state.type
     new_type, violations, kind = old, state.violations, None
     if state.policy is _LOCK:
         if joined is not old:

@@ -179,20 +179,7 @@ def _parse(
     """A measured call (see `_measured`) validated into an Event."""
     event_type = _read_type(body, call_type, index)
 
-    user_id = read_id(body, "userId", index)
-    anonymous_id = read_id(body, "anonymousId", index)
-    previous_id = read_id(body, "previousId", index)
-    group_id = read_id(body, "groupId", index)
-    if event_type is EventType.ALIAS:
-        if previous_id is None:
-            raise InvalidEventError(index, "previousId", "required for alias")
-        if user_id is None:
-            raise InvalidEventError(index, "userId", "required for alias")
-    elif user_id is None and anonymous_id is None:
-        raise InvalidEventError(index, "userId", "userId or anonymousId is required")
-    if event_type is EventType.GROUP and group_id is None:
-        raise InvalidEventError(index, "groupId", "required for group")
-
+    user_id, anonymous_id, previous_id, group_id = _read_ids(body, event_type, index)
     name: str | None = None
     if event_type is EventType.TRACK:
         name = read_string(body, "event", index)
@@ -240,6 +227,26 @@ def _parse(
         group_id=group_id,
         integrations=integrations,
     )
+
+
+def _read_ids(
+    body: dict[str, Any], event_type: EventType, index: int | None
+) -> tuple[str | None, str | None, str | None, str | None]:
+    """(userId, anonymousId, previousId, groupId), each required where the call needs it."""
+    user_id = read_id(body, "userId", index)
+    anonymous_id = read_id(body, "anonymousId", index)
+    previous_id = read_id(body, "previousId", index)
+    group_id = read_id(body, "groupId", index)
+    if event_type is EventType.ALIAS:
+        if previous_id is None:
+            raise InvalidEventError(index, "previousId", "required for alias")
+        if user_id is None:
+            raise InvalidEventError(index, "userId", "required for alias")
+    elif user_id is None and anonymous_id is None:
+        raise InvalidEventError(index, "userId", "userId or anonymousId is required")
+    if event_type is EventType.GROUP and group_id is None:
+        raise InvalidEventError(index, "groupId", "required for group")
+    return user_id, anonymous_id, previous_id, group_id
 
 
 def _json_size(body: dict[str, Any], index: int | None, from_json: bool) -> int:

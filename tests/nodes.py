@@ -96,7 +96,8 @@ class NodeProcess:
         )
         body: dict[str, Any] = response.json()
         assert "errors" not in body, body
-        return body["data"]
+        data: dict[str, Any] = body["data"]
+        return data
 
     def post(self, path: str, body: Any, *, key: str = "test-key", **kwargs: Any) -> httpx.Response:
         return httpx.post(f"{self.url}{path}", json=body, auth=(key, ""), timeout=30, **kwargs)

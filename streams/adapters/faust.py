@@ -42,11 +42,19 @@ from collections.abc import Callable, Coroutine
 from typing import Any, cast
 
 import faust
+from aiokafka import AIOKafkaProducer
 from faust.transport.consumer import CONSUMER_FETCHING
 from faust.transport.drivers import aiokafka as aiokafka_driver
 from mode import Service
 
+from streams.adapters.rocksdict import DB, Options
 from streams.pacing import Requests
+
+# Faust's tables and streams are generic classes whose store, changelog and event
+# attributes its own annotations leave untyped; these names say which is meant.
+Table = Any  # a faust.Table of bytes to bytes, on the rocksdb:// store
+Stream = Any  # the faust.StreamT an agent iterates
+Event = Any  # a faust EventT of a stream: .key, .value, .message
 
 # sha256 of the source of faust-streaming's ``Consumer._drain_messages`` that
 # ``EagerConsumer._drain_messages`` copies; the adapter test compares it with the
@@ -90,7 +98,7 @@ async def finish(coro: Coroutine[Any, Any, Any], yielded: Any) -> Any:
             return stop.value
 
 
-class EagerConsumer(aiokafka_driver.Consumer):  # type: ignore[misc]
+class EagerConsumer(aiokafka_driver.Consumer):
     async def _drain_messages(self, fetcher: Any) -> None:  # pragma: no cover
         # Faust's loop, but for how the callback is run (see the module docstring).
         callback = self.callback
@@ -132,7 +140,8 @@ class EagerConsumer(aiokafka_driver.Consumer):  # type: ignore[misc]
                             if commit_every is not None and self._n_acked >= commit_every:
                                 self._n_acked = 0
                                 await self.commit()
-                            rest = start_eagerly(callback(message))
+                            # Faust types the callback as returning an Awaitable; it is a coroutine.
+                            rest = start_eagerly(cast(Coroutine[Any, Any, Any], callback(message)))
                             if rest is not None:
                                 await self.wait_first(rest, suspend_flow.wait())
                             set_read_offset(tp, offset)
@@ -154,11 +163,11 @@ class EagerConsumer(aiokafka_driver.Consumer):  # type: ignore[misc]
             unset_flag(CONSUMER_FETCHING)
 
 
-class _Transport(aiokafka_driver.Transport):  # type: ignore[misc]
+class _Transport(aiokafka_driver.Transport):
     Consumer = EagerConsumer
 
 
-class App(faust.App):  # type: ignore[misc]
+class App(faust.App):
     """``faust.App`` whose consumer is ``EagerConsumer`` (the broker URL must be kafka://);
     its consumer yields to the HTTP ``requests`` in flight (see the module docstring)."""
 
@@ -168,7 +177,7 @@ class App(faust.App):  # type: ignore[misc]
         return _Transport(self.conf.broker_consumer, self)
 
 
-def partition_db(table: Any, partition: int) -> Any:
+def partition_db(table: Table, partition: int) -> DB:
     """The RocksDB (a ``rocksdict.Rdict``) of one partition of a Faust table.
 
     Faust opens a partition's database on first use, with the table's store's options.
@@ -176,16 +185,17 @@ def partition_db(table: Any, partition: int) -> Any:
     return table.data._db_for_partition(partition)
 
 
-def transport_producer(app: faust.App) -> Any:
+def transport_producer(app: faust.App) -> AIOKafkaProducer:
     """The started aiokafka producer under ``app``'s Faust producer."""
-    return app.producer._ensure_producer()
+    # Faust's ProducerT does not declare its aiokafka driver's private accessor.
+    return cast(Any, app.producer)._ensure_producer()
 
 
-def use_rocksdb_options(table: Any, make: Callable[[Any], Any]) -> None:
+def use_rocksdb_options(table: Table, make: Callable[[Any], Options]) -> None:
     """Open ``table``'s partition databases with ``make(faust_options)``'s options.
 
-    ``faust_options`` is Faust's ``RocksDBOptions`` for the table (its file and buffer
-    sizes); ``make`` returns the ``rocksdict.Options`` to open with. Call it before
+    ``faust_options`` is Faust's ``RocksDBOptions`` for the table (untyped: its file
+    and buffer sizes); ``make`` returns the ``rocksdict.Options`` to open with. Call it before
     the table opens a database.
     """
     faust_options = table.data.rocksdb_options

@@ -12,6 +12,11 @@ from typing import Any
 
 import rocksdict
 
+Options = rocksdict.Options
+
+# A database: rocksdict ships no type information.
+DB = Any
+
 # Bloom filter bits per key in SST files (~1 % false positives). A memtable filter is
 # sized by each database's write buffer, not the shared budget: it added ~140 MiB of
 # peak RSS over the node's 50 databases.
@@ -64,7 +69,7 @@ class SharedMemory:
         return int(self.memtables.get_usage())
 
 
-def write(db: Any, rows: Iterable[tuple[bytes, bytes | None]]) -> None:
+def write(db: DB, rows: Iterable[tuple[bytes, bytes | None]]) -> None:
     """Write ``rows`` to ``db`` in one atomic batch; a None value deletes its key."""
     batch = rocksdict.WriteBatch(raw_mode=True)
     for key, value in rows:
@@ -75,7 +80,7 @@ def write(db: Any, rows: Iterable[tuple[bytes, bytes | None]]) -> None:
     db.write(batch)
 
 
-def scan(db: Any, prefix: bytes, start: bytes | None = None) -> Iterator[tuple[bytes, bytes]]:
+def scan(db: DB, prefix: bytes, start: bytes | None = None) -> Iterator[tuple[bytes, bytes]]:
     """Every (key, value) of ``db`` whose key starts with ``prefix``, in key order,
     from ``start`` (at least ``prefix``) on."""
     begin = prefix if start is None or start < prefix else start
@@ -85,7 +90,7 @@ def scan(db: Any, prefix: bytes, start: bytes | None = None) -> Iterator[tuple[b
         yield key, value
 
 
-def open_db(path: str, memory: SharedMemory | None = None) -> Any:
+def open_db(path: str, memory: SharedMemory | None = None) -> DB:
     """A database of its own at ``path`` (benchmarks and tools; the node's are Faust's)."""
     options = (
         memory.options(

@@ -30,7 +30,7 @@ def install_agents(
     for agent in (route_events, FoldIdentities(tracklog, metrics), fold_schemas):
         agent.install()
 
-    async def forget_kept_rows(app: Any, revoked: Any, **kwargs: Any) -> None:
+    async def forget_kept_rows(sender: Any, /, *args: Any, signal: Any = None, **kwargs: Any) -> None:
         # Another worker may write those partitions now: what the folds kept is stale.
         route_events.folds.forget()
         fold_schemas.folds.forget()

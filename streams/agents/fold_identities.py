@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from query.domain import IdentityGuards, LinkResult
-from streams.adapters.faust import transport_producer
+from streams.adapters.faust import Stream, transport_producer
 from streams.agents.outbox import DeadLetters, ProducerOutbox
-from streams.agents.steps import BATCH, BATCH_WAIT, Stream
+from streams.agents.steps import BATCH, BATCH_WAIT
 from streams.folds.links import LinkFold
 from streams.folds.records import Message
 from streams.kafka.app import Tracklog
@@ -66,8 +66,8 @@ class FoldIdentities:
             buffers = PartitionBuffers()
 
             def fold_of(partition: int, buffers: PartitionBuffers = buffers) -> LinkFold:
-                tables = buffers.of(partition, tracklog.identities, tracklog.profile_members)
-                return LinkFold(*tables, guards=self._guards)
+                identities, members = buffers.of(partition, tracklog.identities, tracklog.profile_members)
+                return LinkFold(identities, members, guards=self._guards)
 
             step = fold_links([event.message for event in events], fold_of)
             for message, reason in step.dead:

@@ -14,9 +14,9 @@ import orjson
 
 from registry import RegistryError, SchemaChange
 from schemas import SchemaError
-from streams.adapters.faust import transport_producer
+from streams.adapters.faust import Stream, transport_producer
 from streams.agents.outbox import DeadLetters, Outbox, ProducerOutbox
-from streams.agents.steps import BATCH, BATCH_WAIT, KEEP_SCHEMA_ROWS, Pace, Stream
+from streams.agents.steps import BATCH, BATCH_WAIT, KEEP_SCHEMA_ROWS, Pace
 from streams.folds.records import Message
 from streams.folds.schemas import SchemaFold
 from streams.kafka.app import Tracklog
@@ -70,10 +70,10 @@ class FoldSchemas:
         keep = max(1, KEEP_SCHEMA_ROWS // tracklog.settings.partitions)
 
         def make(buffers: PartitionBuffers, partition: int) -> SchemaFold:
-            tables = buffers.of(
+            columns, schemas, dedupe, changes = buffers.of(
                 partition, tracklog.columns, tracklog.schemas, tracklog.schema_dedupe, tracklog.change_index
             )
-            return SchemaFold(*tables, keep=keep)
+            return SchemaFold(columns, schemas, dedupe, changes, keep=keep)
 
         self.folds = KeptFolds(make)
 

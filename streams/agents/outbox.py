@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 import orjson
+from aiokafka import AIOKafkaProducer
 
 from streams.folds.records import Message
 from streams.metrics import Metrics
@@ -26,7 +27,7 @@ class ProducerOutbox:
     """An ``Outbox`` over the aiokafka producer under Faust's (one future per record,
     none awaited here)."""
 
-    def __init__(self, producer: Any) -> None:
+    def __init__(self, producer: AIOKafkaProducer) -> None:
         self._producer = producer
 
     async def send(self, topic: str, key: bytes | None, value: bytes, headers: Headers | None = None) -> None:

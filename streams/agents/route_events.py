@@ -12,13 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
-
 from registry import RegistryError, SchemaKey
 from schemas import SchemaError, decode_event
-from streams.adapters.faust import transport_producer
+from streams.adapters.faust import Event, Stream, transport_producer
 from streams.agents.outbox import DeadLetters, Outbox, ProducerOutbox
-from streams.agents.steps import BATCH, BATCH_WAIT, KEEP_PROFILES, Pace, Stream
+from streams.agents.steps import BATCH, BATCH_WAIT, KEEP_PROFILES, Pace
 from streams.folds.commands import KIND_HEADER
 from streams.folds.events import EventFold
 from streams.folds.links import StatedLink, link_records
@@ -89,8 +87,10 @@ class RouteEvents:
         keep = max(1, KEEP_PROFILES // tracklog.settings.partitions)
 
         def make(buffers: PartitionBuffers, partition: int) -> EventFold:
-            tables = buffers.of(partition, tracklog.event_dedupe, tracklog.profiles, tracklog.timeline)
-            return EventFold(*tables, keep=keep)
+            dedupe, profiles, timeline = buffers.of(
+                partition, tracklog.event_dedupe, tracklog.profiles, tracklog.timeline
+            )
+            return EventFold(dedupe, profiles, timeline, keep=keep)
 
         self.folds = KeptFolds(make)
 
@@ -111,6 +111,5 @@ class RouteEvents:
             self._metrics.processed.labels(NAME).inc(len(events))
 
 
-def _messages(events: list[Any]) -> list[Message]:
-    # Faust's events (untyped) carry the record they were read from.
+def _messages(events: list[Event]) -> list[Message]:
     return [event.message for event in events]

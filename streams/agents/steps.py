@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 # Events folded per step: table writes and changelog messages are made once per key
 # per batch. A step stays short (tens of ms), so reads on the same loop stay fast.
@@ -17,9 +16,6 @@ KEEP_PROFILES = 50_000
 
 # Called once per event of a step: lets the loop run other tasks (streams.pacing).
 Pace = Callable[[], Awaitable[None]]
-
-# Faust's stream of an agent's topic (faust.StreamT, untyped).
-Stream = Any
 
 
 async def no_pace() -> None:

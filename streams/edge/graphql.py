@@ -51,4 +51,5 @@ class GraphQLView(GraphQL[Context, None]):
         refusal = self._tokens.refusal(given if isinstance(given, str) else None)
         if refusal is not None:
             raise ConnectionRejectionError({"reason": refusal})
-        return UNSET
+        accepted: UnsetType = UNSET  # Strawberry's sentinel for "accept, no payload"
+        return accepted

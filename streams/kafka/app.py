@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from streams.adapters.faust import App
+from streams.adapters.faust import App, Table
 from streams.settings import Settings
 from streams.signals import Changed
 
@@ -47,6 +47,43 @@ class TopicNames:
 STEP_BATCH_BYTES = 1_000_000
 
 
+def _faust_app(settings: Settings) -> App:
+    """The node's Faust app: Faust's, but for a consumer that delivers each message
+    without tasks of its own (streams.adapters.faust)."""
+    partitions = settings.partitions
+    return App(
+        settings.topic_prefix,
+        broker=settings.broker,
+        store="rocksdb://",
+        datadir=str(Path(settings.data_dir) / "node"),
+        # One HTTP framework: the node serves Starlette through uvicorn itself.
+        web_enabled=False,
+        topic_partitions=partitions,
+        topic_replication_factor=1,
+        producer_acks=-1,
+        # A step's changelog records for one partition fit in one batch, so the
+        # producer never waits for room mid-flush: every record of a flush reaches
+        # the broker in the same produce request, and a node killed mid-step has
+        # either all of the step's rows on a broker or none (see PartitionBuffers).
+        producer_max_batch_size=STEP_BATCH_BYTES,
+        consumer_auto_offset_reset="earliest",
+        # Our agents do not iterate over buffers they would need drained on stop;
+        # waiting for empty buffers is what hangs a stop after an agent crash.
+        stream_wait_empty=False,
+        table_standby_replicas=settings.standby_replicas,
+        broker_commit_every=1000,
+        broker_commit_interval=1.0,
+        # Heartbeats come from the consumer's own thread, so a long step never
+        # looks like a dead node; a third of the timeout, as Kafka advises.
+        broker_session_timeout=settings.session_timeout,
+        broker_heartbeat_interval=settings.session_timeout / 3,
+        autodiscover=False,
+        # Tables (which take no per-table serializer) store our bytes as they are.
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+
+
 class Tracklog:
     """One node's Faust app, with handles on every topic and table it uses."""
 
@@ -54,39 +91,11 @@ class Tracklog:
         self.settings = settings
         self.names = TopicNames.for_prefix(settings.topic_prefix)
         partitions = settings.partitions
-        # Faust's app, but for a consumer that delivers each message without tasks of
-        # its own (streams.adapters.faust).
-        self.app = App(
-            settings.topic_prefix,
-            broker=settings.broker,
-            store="rocksdb://",
-            datadir=str(Path(settings.data_dir) / "node"),
-            # One HTTP framework: the node serves Starlette through uvicorn itself.
-            web_enabled=False,
-            topic_partitions=partitions,
-            topic_replication_factor=1,
-            producer_acks=-1,
-            # A step's changelog records for one partition fit in one batch, so the
-            # producer never waits for room mid-flush: every record of a flush reaches
-            # the broker in the same produce request, and a node killed mid-step has
-            # either all of the step's rows on a broker or none (see PartitionBuffers).
-            producer_max_batch_size=STEP_BATCH_BYTES,
-            consumer_auto_offset_reset="earliest",
-            # Our agents do not iterate over buffers they would need drained on stop;
-            # waiting for empty buffers is what hangs a stop after an agent crash.
-            stream_wait_empty=False,
-            table_standby_replicas=settings.standby_replicas,
-            broker_commit_every=1000,
-            broker_commit_interval=1.0,
-            # Heartbeats come from the consumer's own thread, so a long step never
-            # looks like a dead node; a third of the timeout, as Kafka advises.
-            broker_session_timeout=settings.session_timeout,
-            broker_heartbeat_interval=settings.session_timeout / 3,
-            autodiscover=False,
-            # Tables (which take no per-table serializer) store our bytes as they are.
-            key_serializer="raw",
-            value_serializer="raw",
-        )
+        self.app = _faust_app(settings)
+        self._declare_topics(partitions)
+        self._declare_tables(partitions, settings)
+
+    def _declare_topics(self, partitions: int) -> None:
         app = self.app
         self.events_topic = app.topic(self.names.events, partitions=partitions, **_RAW)
         # Keyed by schema key: each step's observations of a schema (from route-events)
@@ -104,6 +113,8 @@ class Tracklog:
             self.names.identity_links, partitions=1, internal=True, **_RAW
         )
 
+    def _declare_tables(self, partitions: int, settings: Settings) -> None:
+        app = self.app
         table: dict[str, Any] = {
             "key_type": bytes,
             "value_type": bytes,
@@ -147,7 +158,7 @@ class Tracklog:
         self.profile_members = app.Table("profile-members", **graph)
 
     @property
-    def tables(self) -> list[Any]:
+    def tables(self) -> list[Table]:
         """Every table of the app (their changelogs are part of its state)."""
         return [
             self.columns,

@@ -8,20 +8,24 @@ changelog flush's.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+import asyncio
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.structs import RecordMetadata
+
+# A batch's send: the future of its ack, which carries the offset of its first record.
+Sent = asyncio.Future[RecordMetadata]
 
 
 async def send_batches(
     producer: AIOKafkaProducer, topic: str, partition: int, records: Iterable[tuple[bytes, bytes | None]]
-) -> list[tuple[Any, int]]:
+) -> list[tuple[Sent, int]]:
     """Send ``records`` to one partition as record batches (aiokafka's ``send_batch``):
     one batch unless they outgrow it, and no future per record. Return each batch's
     send (a future of its ack, which carries the offset of its first record) with its
     record count. Raises ValueError for a record that outgrows an empty batch.
     """
-    sends: list[tuple[Any, int]] = []
+    sends: list[tuple[Sent, int]] = []
     batch, count = producer.create_batch(), 0
     for key, value in records:
         if batch.append(key=key, value=value, timestamp=None) is None:

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from schemas.errors import TracklogError
 from streams.settings import Settings
@@ -177,10 +177,7 @@ def cmd_import(settings: Settings, files: list[Path], source: str, batch: int) -
         TimeRemainingColumn,
     )
 
-    from streams.kafka.app import Tracklog
-    from streams.ops.importer import ImportReport, import_file
-    from streams.kafka.producer import EventProducer
-    from streams.kafka.topics import ensure_topics
+    from streams.ops.importer import ImportReport, import_files
 
     if not settings.broker:
         from streams.ops.broker import EmbeddedBroker
@@ -193,32 +190,6 @@ def cmd_import(settings: Settings, files: list[Path], source: str, batch: int) -
             return 2
         settings = settings.model_copy(update={"broker": running})
     report = ImportReport()
-
-    async def run(bar: Progress) -> None:
-        # On a broker no node has run against yet, create the topics as a node would.
-        tracklog = Tracklog(settings)
-        await ensure_topics(settings.bootstrap_servers, tracklog.topics_to_create)
-        producer = EventProducer(
-            settings.bootstrap_servers,
-            tracklog.names.events,
-            timeout=max(settings.produce_timeout, 30.0),
-        )
-        await producer.start()
-        started = time.monotonic()
-        try:
-            for path in files:
-                task = bar.add_task(path.name, total=path.stat().st_size, rate="")
-
-                def update(done: int, events: int, task: Any = task) -> None:
-                    rate = events / max(time.monotonic() - started, 1e-9)
-                    bar.update(task, completed=done, rate=f"{events:,} events, {rate:,.0f}/s")
-
-                await import_file(
-                    path, producer, source=source, batch_size=batch, report=report, progress=update
-                )
-        finally:
-            await producer.stop()
-
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -227,7 +198,18 @@ def cmd_import(settings: Settings, files: list[Path], source: str, batch: int) -
         TextColumn("{task.fields[rate]}"),
         TimeRemainingColumn(),
     ) as bar:
-        asyncio.run(run(bar))
+        started = time.monotonic()
+
+        def progress(path: Path) -> Callable[[int, int], None]:
+            task = bar.add_task(path.name, total=path.stat().st_size, rate="")
+
+            def update(done: int, events: int) -> None:
+                rate = events / max(time.monotonic() - started, 1e-9)
+                bar.update(task, completed=done, rate=f"{events:,} events, {rate:,.0f}/s")
+
+            return update
+
+        asyncio.run(import_files(settings, files, source=source, batch_size=batch, report=report, progress=progress))
     for error in report.errors:
         logger.warning("skipped %s", error)
     logger.info("imported %d events; skipped %d bad lines", report.events, report.skipped)
@@ -251,7 +233,8 @@ def cmd_sdl(settings: Settings) -> int:
     return 0
 
 
-COMMANDS = {
+# Each takes the settings, then its own arguments (see main).
+COMMANDS: dict[str, Callable[..., int]] = {
     "dev": cmd_dev,
     "node": cmd_node,
     "broker": cmd_broker,

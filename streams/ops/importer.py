@@ -21,7 +21,10 @@ import orjson
 
 from schemas import Event, SchemaError, parse_body, parse_call
 from schemas.event import encode_event
+from streams.kafka.app import Tracklog
 from streams.kafka.producer import EventProducer
+from streams.kafka.topics import ensure_topics
+from streams.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -95,3 +98,35 @@ async def import_file(
             report.events += len(batch)
         if progress is not None:
             progress(raw.tell(), report.events)
+
+
+async def import_files(
+    settings: Settings,
+    files: list[Path],
+    *,
+    source: str,
+    batch_size: int,
+    report: ImportReport,
+    progress: Callable[[Path], Progress] | None = None,
+) -> None:
+    """Import ``files`` in order onto the events topic of ``settings``' broker;
+    ``progress(path)`` gives the progress callback of each file."""
+    # On a broker no node has run against yet, create the topics as a node would.
+    tracklog = Tracklog(settings)
+    await ensure_topics(settings.bootstrap_servers, tracklog.topics_to_create)
+    producer = EventProducer(
+        settings.bootstrap_servers, tracklog.names.events, timeout=max(settings.produce_timeout, 30.0)
+    )
+    await producer.start()
+    try:
+        for path in files:
+            await import_file(
+                path,
+                producer,
+                source=source,
+                batch_size=batch_size,
+                report=report,
+                progress=None if progress is None else progress(path),
+            )
+    finally:
+        await producer.stop()

@@ -21,13 +21,14 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from query.domain import DomainError, IdentityGuards
 from registry import RegistryError
 from schemas import SchemaError, decode_event
+from streams.adapters.faust import Table
+from streams.folds.records import Message
 from streams.kafka.app import Tracklog
 from streams.folds.schemas import SchemaFold
 from streams.folds.events import EventFold
@@ -68,7 +69,7 @@ def digest(image: Image) -> str:
 
 
 async def _read_all(
-    bootstrap: str, topic: str, on_message: Callable[[Any], None], progress: Progress | None
+    bootstrap: str, topic: str, on_message: Callable[[Message], None], progress: Progress | None
 ) -> int:
     """Feed every message of ``topic`` up to its current end to ``on_message``."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
@@ -107,76 +108,90 @@ async def live_image(bootstrap: str, tracklog: Tracklog) -> Image:
     for table in tracklog.tables:
         name = table.name
 
-        def collect(message: Any, name: str = name) -> None:
+        def collect(message: Message, name: str = name) -> None:
             rows = image[(name, message.partition)]
+            key = message.key or b""  # changelog records are keyed
             if message.value is None:
-                rows.pop(message.key, None)
+                rows.pop(key, None)
             else:
-                rows[message.key] = message.value
+                rows[key] = message.value
 
         await _read_all(bootstrap, table.changelog_topic.get_topic_name(), collect, None)
     return image
+
+
+class _Refold:
+    """The folds of every table partition over one image: one fold per partition,
+    written back once at the end (the decoded rows it keeps are the image's anyway)."""
+
+    def __init__(self, tracklog: Tracklog) -> None:
+        self._tracklog = tracklog
+        self.image: Image = defaultdict(dict)
+        self._schema_folds: dict[int, SchemaFold] = {}
+        self._event_folds: dict[int, EventFold] = {}
+        self._guards = IdentityGuards()
+
+    def _rows(self, table: Table, partition: int) -> dict[bytes, bytes]:
+        return self.image[(table.name, partition)]
+
+    def schema(self, message: Message) -> None:
+        tracklog, p = self._tracklog, message.partition
+        fold = self._schema_folds.get(p)
+        if fold is None:
+            rows = self._rows
+            fold = self._schema_folds[p] = SchemaFold(
+                rows(tracklog.columns, p), rows(tracklog.schemas, p), rows(tracklog.schema_dedupe, p), rows(tracklog.change_index, p)
+            )
+        fold.fold_message(message)
+
+    def event(self, message: Message) -> None:
+        tracklog, p = self._tracklog, message.partition
+        fold = self._event_folds.get(p)
+        if fold is None:
+            rows = self._rows
+            fold = self._event_folds[p] = EventFold(
+                rows(tracklog.event_dedupe, p), rows(tracklog.profiles, p), rows(tracklog.timeline, p)
+            )
+        fold.fold(message.key or b"", decode_event(message.value or b""))
+
+    def link(self, message: Message) -> None:
+        tracklog, p = self._tracklog, message.partition
+        fold = LinkFold(self._rows(tracklog.identities, p), self._rows(tracklog.profile_members, p), guards=self._guards)
+        fold.fold(message.value or b"")
+
+    def write_back(self) -> None:
+        for schema_fold in self._schema_folds.values():
+            schema_fold.write_back()
+        for event_fold in self._event_folds.values():
+            event_fold.write_back()
+
+
+def _tolerant(fold: Callable[[Message], None]) -> Callable[[Message], None]:
+    def apply(message: Message) -> None:
+        try:
+            fold(message)
+        except (SchemaError, RegistryError, DomainError, ValueError):
+            pass  # the live agent dead-lettered it; it changed nothing there either
+
+    return apply
 
 
 async def refold_image(
     bootstrap: str, tracklog: Tracklog, progress: ProgressFactory | None = None
 ) -> tuple[Image, int]:
     """Refold every table from the topics the live agents read, in their order."""
-    image: Image = defaultdict(dict)
-
-    def rows(table: Any, partition: int) -> dict[bytes, bytes]:
-        return image[(table.name, partition)]
-
-    # One fold per partition, written back once per topic: the decoded rows it keeps
-    # are the ones the image holds anyway.
-    schema_folds: dict[int, SchemaFold] = {}
-    event_folds: dict[int, EventFold] = {}
-
-    def fold_schema(message: Any) -> None:
-        p = message.partition
-        fold = schema_folds.get(p)
-        if fold is None:
-            fold = schema_folds[p] = SchemaFold(
-                rows(tracklog.columns, p), rows(tracklog.schemas, p), rows(tracklog.schema_dedupe, p), rows(tracklog.change_index, p)
-            )
-        fold.fold_message(message)
-
-    def fold_event(message: Any) -> None:
-        p = message.partition
-        fold = event_folds.get(p)
-        if fold is None:
-            fold = event_folds[p] = EventFold(
-                rows(tracklog.event_dedupe, p), rows(tracklog.profiles, p), rows(tracklog.timeline, p)
-            )
-        fold.fold(message.key or b"", decode_event(message.value))
-
-    def fold_link(message: Any) -> None:
-        p = message.partition
-        LinkFold(rows(tracklog.identities, p), rows(tracklog.profile_members, p), guards=IdentityGuards()).fold(
-            message.value
-        )
-
-    def tolerant(fold: Callable[[Any], None]) -> Callable[[Any], None]:
-        def apply(message: Any) -> None:
-            try:
-                fold(message)
-            except (SchemaError, RegistryError, DomainError, ValueError):
-                pass  # the live agent dead-lettered it; it changed nothing there either
-
-        return apply
-
+    refold = _Refold(tracklog)
     count = 0
     for name, topic, fold in (
-        ("events", tracklog.names.events, fold_event),
-        ("identity links", tracklog.names.identity_links, fold_link),
-        ("schemas", tracklog.names.schema_input, fold_schema),
+        ("events", tracklog.names.events, refold.event),
+        ("identity links", tracklog.names.identity_links, refold.link),
+        ("schemas", tracklog.names.schema_input, refold.schema),
     ):
         count += await _read_all(
-            bootstrap, topic, tolerant(fold), progress(name) if progress is not None else None
+            bootstrap, topic, _tolerant(fold), progress(name) if progress is not None else None
         )
-    for written in (*schema_folds.values(), *event_folds.values()):
-        written.write_back()
-    return image, count
+    refold.write_back()
+    return refold.image, count
 
 
 async def write_image(bootstrap: str, tracklog: Tracklog, live: Image, rebuilt: Image) -> int:

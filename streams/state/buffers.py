@@ -14,30 +14,31 @@ from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from typing import Any, Generic, Protocol, TypeVar
 
+from aiokafka import AIOKafkaProducer
 from faust.types import TP
 
 from streams.adapters import rocksdict as rocksdb
-from streams.adapters.faust import partition_db
-from streams.kafka.batches import send_batches
+from streams.adapters.faust import Table, partition_db
+from streams.kafka.batches import Sent, send_batches
 
 
 class PartitionBuffer(MutableMapping[bytes, bytes]):
-    """One partition of a Faust table (``table``: Faust's, untyped), read through and
+    """One partition of a Faust table, read through and
     written back in one batch. A deletion is a tombstone in the changelog, as Faust
     writes it."""
 
-    def __init__(self, table: Any, partition: int) -> None:
+    def __init__(self, table: Table, partition: int) -> None:
         self._table = table
         self._partition = partition
         self._dirty: dict[bytes, bytes | None] = {}  # None: deleted
 
     def __getitem__(self, key: bytes) -> bytes:
-        value = self.get(key)
+        value: bytes | None = self.get(key)
         if value is None:
             raise KeyError(key)
         return value
 
-    def get(self, key: bytes, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: bytes, default: Any = None) -> Any:
         if key in self._dirty:
             found = self._dirty[key]
             return default if found is None else found
@@ -56,7 +57,7 @@ class PartitionBuffer(MutableMapping[bytes, bytes]):
     def __len__(self) -> int:
         return len(self._dirty)
 
-    async def send(self, producer: Any) -> list[tuple[Any, int]]:
+    async def send(self, producer: AIOKafkaProducer) -> list[tuple[Sent, int]]:
         """Send the dirty keys to the changelog through ``producer`` (aiokafka's): one
         record batch (more only if the rows outgrow one), with no future per record.
         Return each batch's send (a future of its ack) with its record count."""
@@ -78,7 +79,7 @@ class PartitionBuffers:
     def __init__(self) -> None:
         self._buffers: dict[tuple[str, int], PartitionBuffer] = {}
 
-    def of(self, partition: int, *tables: Any) -> list[PartitionBuffer]:
+    def of(self, partition: int, *tables: Table) -> list[PartitionBuffer]:
         found = []
         for table in tables:
             key = (table.name, partition)
@@ -87,7 +88,7 @@ class PartitionBuffers:
             found.append(self._buffers[key])
         return found
 
-    async def flush(self, producer: Any) -> None:
+    async def flush(self, producer: AIOKafkaProducer) -> None:
         """Send every dirty row to its changelog, wait for the acks, then write RocksDB.
 
         The local RocksDB is never ahead of the changelog: a node killed mid-step
@@ -159,7 +160,7 @@ class KeptFolds(Generic[F]):
             fold = self._folds[partition] = self._make(self._buffers, partition)
         return fold
 
-    async def flush(self, producer: Any) -> None:
+    async def flush(self, producer: AIOKafkaProducer) -> None:
         """Write back every fold's rows, then flush them to RocksDB and the changelog."""
         for fold in self._folds.values():
             fold.write_back()

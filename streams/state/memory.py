@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from streams.adapters.faust import use_rocksdb_options
-from streams.adapters.rocksdict import SharedMemory
+from streams.adapters.rocksdict import Options, SharedMemory
 from streams.kafka.app import Tracklog
 
 
@@ -21,7 +21,7 @@ def share_rocksdb_memory(tracklog: Tracklog, memory_bytes: int) -> SharedMemory:
     """
     memory = SharedMemory(memory_bytes)
 
-    def options(faust_options: Any) -> Any:
+    def options(faust_options: Any) -> Options:  # Faust's RocksDBOptions, untyped
         return memory.options(
             max_open_files=faust_options.max_open_files,
             write_buffer_size=faust_options.write_buffer_size,

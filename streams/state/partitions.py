@@ -9,10 +9,9 @@ A partition this node does not hold has an empty database.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
-
 from streams.adapters import rocksdict as rocksdb
-from streams.adapters.faust import partition_db
+from streams.adapters.faust import Table, partition_db
+from streams.adapters.rocksdict import DB
 from streams.kafka.app import Tracklog
 
 
@@ -20,12 +19,12 @@ class Partitions:
     """Rows of one table over its partition databases; ``skip`` is a key that is
     bookkeeping (Faust's persisted offset), not a row."""
 
-    def __init__(self, dbs: Callable[[], Sequence[Any]], skip: bytes | None = None) -> None:
+    def __init__(self, dbs: Callable[[], Sequence[DB]], skip: bytes | None = None) -> None:
         self._dbs = dbs
         self._skip = skip
 
     @classmethod
-    def of_table(cls, table: Any) -> Partitions:
+    def of_table(cls, table: Table) -> Partitions:
         return cls(lambda: partition_dbs(table), table.data.offset_key)
 
     def get(self, key: bytes) -> bytes | None:
@@ -56,7 +55,7 @@ class Partitions:
         ]
 
 
-def partition_dbs(table: Any) -> list[Any]:
+def partition_dbs(table: Table) -> list[DB]:
     """The RocksDB of every partition of ``table``.
 
     Faust opens a partition's database on first use, and its own reads look only in
