@@ -22,7 +22,7 @@ from streams.folds.events import EventFold
 from streams.folds.links import StatedLink, link_records
 from streams.folds.observations import OBSERVATIONS, Observation, observation_records, observe
 from streams.folds.records import Message
-from streams.kafka.app import Tracklog
+from streams.kafka.app import TopicNames, Tracklog
 from streams.metrics import Metrics
 from streams.pacing import Pacer, Requests
 from streams.state.buffers import KeptFolds, PartitionBuffers
@@ -64,9 +64,8 @@ async def route(messages: Iterable[Message], fold_of: Callable[[int], EventFold]
     return routed
 
 
-async def send_routed(routed: Routed, tracklog: Tracklog, outbox: Outbox, dead_letters: DeadLetters) -> None:
+async def send_routed(routed: Routed, names: TopicNames, outbox: Outbox, dead_letters: DeadLetters) -> None:
     """Send a step's links, observations and dead letters."""
-    names = tracklog.names
     for value in link_records(routed.links):
         await outbox.send(names.identity_links, b"links", value)
     for key, observations in routed.observed.items():
@@ -106,7 +105,7 @@ class RouteEvents:
         async for events in stream.take_events(BATCH, within=BATCH_WAIT):
             with self.folds.step():
                 routed = await route(_messages(events), self.folds.of, pace)
-                await send_routed(routed, tracklog, outbox, dead_letters)
+                await send_routed(routed, tracklog.names, outbox, dead_letters)
                 await self.folds.flush(producer)
             self._metrics.processed.labels(NAME).inc(len(events))
 

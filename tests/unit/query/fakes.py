@@ -108,6 +108,11 @@ class QueueFeed:
         self.queue: asyncio.Queue[SchemaChange] = asyncio.Queue()
         self.subscribed = 0
         self.closed = 0
+        self._subscribed = asyncio.Event()
+
+    async def wait_subscribed(self) -> None:
+        """Until a subscriber is reading the feed."""
+        await asyncio.wait_for(self._subscribed.wait(), timeout=5)
 
     def publish(self, *changes: SchemaChange) -> None:
         for change in changes:
@@ -115,6 +120,7 @@ class QueueFeed:
 
     async def subscribe(self) -> AsyncIterator[SchemaChange]:
         self.subscribed += 1
+        self._subscribed.set()
         try:
             while True:
                 yield await self.queue.get()

@@ -212,8 +212,8 @@ async def test_the_subscription_reads_a_change_published_while_it_waits() -> Non
     reader, feed = MemorySchemas(), QueueFeed()
     results = await _subscribe(feed, source="web")
     waiting = asyncio.ensure_future(_next_id(results))
-    await asyncio.sleep(0.01)
-    assert not waiting.done()
+    await feed.wait_subscribed()
+    assert not waiting.done()  # nothing was published yet
     (change,) = reader.observe(WEB_A, {"x": 1}, 1_000, "m1")
     feed.publish(change)
     assert await waiting == change.id
@@ -225,7 +225,7 @@ async def test_a_client_that_goes_away_while_waiting_closes_the_feed() -> None:
     feed = QueueFeed()
     results = await _subscribe(feed)
     waiting = asyncio.ensure_future(anext(results))
-    await asyncio.sleep(0.01)
+    await feed.wait_subscribed()
     assert feed.subscribed == 1
     waiting.cancel()
     with pytest.raises(asyncio.CancelledError):

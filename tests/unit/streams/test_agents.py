@@ -1,0 +1,146 @@
+"""Each agent's step over plain dicts: what it folds, what it sends on, what it dead-letters."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import orjson
+
+from query.domain import GraphView, Identifier
+from registry import Policy, SchemaKey
+from schemas import Event, EventType, decode_event, encode_event
+from streams.agents.fold_identities import fold_links
+from streams.agents.fold_schemas import fold_records
+from streams.agents.outbox import DeadLetters, ListOutbox
+from streams.agents.route_events import route, send_routed
+from streams.agents.steps import no_pace
+from streams.folds.commands import COMMAND, KIND_HEADER, encode_policy_command
+from streams.folds.events import EventFold
+from streams.folds.links import GraphTables, LinkFold, link_records
+from streams.folds.observations import OBSERVATIONS, decode_observations, encode_observations
+from streams.folds.schemas import SchemaFold
+from streams.kafka.app import TopicNames
+from streams.metrics import Metrics
+
+NAMES = TopicNames.for_prefix("t")
+ORDER = SchemaKey("web", "track", "Order Completed").encode()
+
+
+def _event(n: int, *, user: str | None = "u1", anon: str | None = "a1", name: str = "Order Completed") -> bytes:
+    return encode_event(
+        Event(
+            type=EventType.TRACK,
+            message_id=f"m{n}",
+            source="web",
+            user_id=user,
+            anonymous_id=anon,
+            event=name,
+            timestamp_ms=1_700_000_000_000 + n,
+            received_at_ms=1_700_000_000_000 + n,
+            sent_at_ms=None,
+            original_timestamp_ms=None,
+            properties={"n": n},
+            traits={},
+            context={},
+            previous_id=None,
+            group_id=None,
+            integrations={},
+        )
+    )
+
+
+def _message(value: bytes, offset: int, *, key: bytes = b"u1", partition: int = 0, headers: Any = ()) -> Any:
+    return SimpleNamespace(topic="t.events", partition=partition, offset=offset, key=key, value=value, headers=headers)
+
+
+async def test_route_events_groups_a_steps_observations_by_schema_and_sets_a_bad_event_aside() -> None:
+    tables: dict[int, dict[str, dict[bytes, bytes]]] = {}
+    folds: dict[int, EventFold] = {}
+
+    def fold_of(partition: int) -> EventFold:
+        if partition not in folds:
+            t = tables[partition] = {"dedupe": {}, "profiles": {}, "timeline": {}}
+            folds[partition] = EventFold(t["dedupe"], t["profiles"], t["timeline"])
+        return folds[partition]
+
+    messages = [
+        _message(_event(0), 10),
+        _message(b"{not json", 11),
+        _message(_event(1, name="Product Viewed"), 12),
+        _message(_event(2), 13),
+        _message(_event(3, user="u2", anon=None), 14, key=b"u2", partition=1),
+    ]
+    routed = await route(messages, fold_of, no_pace)
+    for fold in folds.values():
+        fold.write_back()
+
+    # The bad event alone is set aside; its neighbours are folded.
+    assert [(m.offset, reason.split(":")[0]) for m, reason in routed.dead] == [(11, "body")]
+    assert [o.offset for o in routed.observed[ORDER]] == [10, 13, 14]  # log order
+    assert [o.message_id for o in routed.observed[SchemaKey("web", "track", "Product Viewed").encode()]] == ["m1"]
+    # u1's link to a1 is stated once, however many of its events carry it.
+    assert [(link.a.value, link.b.value) for link, _ in routed.links] in ([("u1", "a1")], [("a1", "u1")])
+    assert len(tables[0]["timeline"]) == 3 and len(tables[1]["timeline"]) == 1
+
+    outbox, metrics = ListOutbox(), Metrics()
+    await send_routed(routed, NAMES, outbox, DeadLetters(outbox, NAMES.dead_letter, metrics))
+    topics = [(topic, key) for topic, key, _, _ in outbox.sent]
+    assert topics.count((NAMES.schema_input, ORDER)) == 1
+    assert (NAMES.identity_links, b"links") in topics
+    [(_, _, dead, _)] = [sent for sent in outbox.sent if sent[0] == NAMES.dead_letter]
+    assert orjson.loads(dead)["agent"] == "route-events" and orjson.loads(dead)["offset"] == 11
+    [(_, _, record, headers)] = [sent for sent in outbox.sent if sent[1] == ORDER]
+    assert headers == [(KIND_HEADER, OBSERVATIONS)]
+    assert [o.message_id for o in decode_observations(record)] == ["m0", "m2", "m3"]
+
+
+async def test_a_replayed_step_folds_nothing_again() -> None:
+    tables = {"dedupe": {}, "profiles": {}, "timeline": {}}
+    fold = EventFold(tables["dedupe"], tables["profiles"], tables["timeline"])
+    messages = [_message(_event(n), n) for n in range(3)]
+    await route(messages, lambda _: fold, no_pace)
+    fold.write_back()
+    profile = dict(tables["profiles"])
+    again = await route(messages, lambda _: fold, no_pace)
+    fold.write_back()
+    assert tables["profiles"] == profile
+    assert again.links == []  # and the observations go on: fold-schemas dedupes them itself
+
+
+def test_fold_identities_applies_a_records_good_links_and_names_the_bad_one() -> None:
+    identities: dict[bytes, bytes] = {}
+    members: dict[bytes, bytes] = {}
+    fold = LinkFold(identities, members)
+    good = orjson.loads(_links_record())["links"]
+    record = orjson.dumps({"links": [good[0], {"l": {}}, *good[1:]]})
+    step = fold_links([_message(record, 0), _message(b"[]", 1)], lambda _: fold)
+    assert step.links == len(good) + 1
+    assert [(m.offset, reason.split(":")[0]) for m, reason in step.dead] == [(0, "links[1]"), (1, "links")]
+    graph: GraphView = GraphTables(identities, members)
+    assert graph.profile_of(Identifier("user_id", "u1")) == graph.profile_of(Identifier("anonymous_id", "a1"))
+
+
+def _links_record() -> bytes:
+    stated = EventFold({}, {}, {}).fold(b"u1", decode_event(_event(0)))
+    [record] = link_records(stated)
+    return record
+
+
+async def test_fold_schemas_folds_records_applies_commands_and_sets_a_bad_record_aside() -> None:
+    tables: list[dict[bytes, bytes]] = [{}, {}, {}, {}]
+    fold = SchemaFold(*tables)
+    events = [_message(_event(n), n) for n in range(2)]
+    routed = await route(events, lambda _: EventFold({}, {}, {}), no_pace)
+    record = encode_observations(routed.observed[ORDER])
+    command = encode_policy_command("c1", "properties.n", Policy.LOCK)
+    messages = [
+        _message(record, 0, key=ORDER, headers=[(KIND_HEADER, OBSERVATIONS)]),
+        _message(b"garbage", 1, key=ORDER, headers=[(KIND_HEADER, OBSERVATIONS)]),
+        _message(command, 2, key=ORDER, headers=[(KIND_HEADER, COMMAND)]),
+    ]
+    step = await fold_records(messages, lambda _: fold, no_pace)
+    assert step.events == 2
+    assert [c.path for _, c in step.changes] == ["properties.n"]
+    assert step.commands == ["c1"]
+    assert [(m.offset, reason.split(":")[0]) for m, reason in step.dead] == [(1, "observations")]
