@@ -124,7 +124,7 @@ class SchemaFold:
         schema_key = SchemaKey.decode(key)
         paths: set[str] = set()
         for observation in observations:
-            paths.update(observation.inference.columns)
+            paths.update(observation.columns)
         columns: dict[str, ColumnState] = {}
         for path in paths:
             column = self._columns.get(column_key(key, path))

@@ -39,7 +39,7 @@ RULES: dict[str, set[str]] = {
     "streams.pacing": set(),
     "streams.metrics": {"prometheus_client", "starlette"},
     "streams.adapters": {"streams.adapters", "streams.pacing", "faust", "mode", "aiokafka", "rocksdict"},
-    "streams.folds": PURE | {"streams.folds"},
+    "streams.folds": PURE | {"streams.folds", "msgspec"},
     "streams.kafka": PURE
     | {"streams.kafka", "streams.adapters", "streams.settings", "streams.errors", "streams.signals", "aiokafka"},
     "streams.state": PURE

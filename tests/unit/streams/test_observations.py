@@ -26,12 +26,7 @@ from tests.unit.streams.test_fold import KEY, TABLES, _event
 
 def _observation(i: int, columns: dict[str, ColumnType] | None = None) -> Observation:
     return Observation(
-        f"m{i}",
-        1_700_000_000_000 + i,
-        1_700_000_000_000 + i,
-        i % 3,
-        i,
-        Inference(columns or {"properties.a": ColumnType.INTEGER}, ()),
+        f"m{i}", 1_700_000_000_000 + i, 1_700_000_000_000 + i, i % 3, i, columns or {"properties.a": ColumnType.INTEGER}
     )
 
 
@@ -44,13 +39,12 @@ def test_observations_round_trip() -> None:
             4,
             2,
             7,
-            Inference(
-                {"context.ip": ColumnType.STRING, "properties.items[]": ColumnType.JSON},
-                (Finding("properties.deep", "max_depth"),),
-            ),
+            {"context.ip": ColumnType.STRING, "properties.items[]": ColumnType.JSON},
+            (("properties.deep", "max_depth"),),
         ),
     ]
     assert decode_observations(encode_observations(observations)) == observations
+    assert observations[1].inference.findings == (Finding("properties.deep", "max_depth"),)
 
 
 def test_observe_infers_every_section_and_keeps_the_events_position() -> None:
@@ -68,22 +62,21 @@ def test_observe_infers_every_section_and_keeps_the_events_position() -> None:
 @pytest.mark.parametrize(
     ("value", "error"),
     [
-        (b"not json", "observations: not JSON"),
-        (b"[]", "an `observations` array"),
-        (b'{"observations": [[1, 2]]}', "observations[0]: expected an array of 7 fields"),
-        (b'{"observations": [[1, 2, 3, 4, 5, {}, []]]}', "observations[0]: messageId must be a string"),
-        (b'{"observations": [["m", 2, 3, 4, "5", {}, []]]}', "observations[0]: offset must be an integer"),
-        (b'{"observations": [["m", 2, 3, 4, 5, [], []]]}', "observations[0]: columns must be an object"),
-        (
-            b'{"observations": [["m", 2, 3, 4, 5, {"properties.a": "INT"}, []]]}',
-            "column 'properties.a' has an unknown type 'INT'",
-        ),
-        (b'{"observations": [["m", 2, 3, 4, 5, {}, [["p"]]]]}', "findings must be an array of [path, reason]"),
+        (b"not json", "observations: JSON is malformed"),
+        (b"[]", "observations: Expected `object`, got `array`"),
+        (b'{"other": []}', "missing required field `observations`"),
+        (b'{"observations": [[1, 2, 3, 4, 5, {}, []]]}', "Expected `str`, got `int` - at `$.observations[0][0]`"),
+        (b'{"observations": [["m", true, 3, 4, 5, {}, []]]}', "Expected `int`, got `bool` - at `$.observations[0][1]`"),
+        (b'{"observations": [["m", 2, 3, 4, "5", {}, []]]}', "Expected `int`, got `str` - at `$.observations[0][4]`"),
+        (b'{"observations": [["m", 2, 3, 4, 5, [], []]]}', "Expected `object`, got `array` - at `$.observations[0][5]`"),
+        (b'{"observations": [["m", 2, 3, 4, 5, {"properties.a": "INT"}, []]]}', "Invalid enum value 'INT'"),
+        (b'{"observations": [["m", 2, 3, 4, 5, {}, [["p"]]]]}', "length 2 - at `$.observations[0][6][0]`"),
     ],
 )
 def test_a_bad_record_is_refused_naming_what_and_where(value: bytes, error: str) -> None:
-    with pytest.raises(ValueError, match=error.replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(ValueError) as raised:
         decode_observations(value)
+    assert error in str(raised.value)
 
 
 def test_a_large_step_is_split_into_records_in_order() -> None:
