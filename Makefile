@@ -44,6 +44,10 @@ unit: install ## Run the unit tier alone (no broker, seconds)
 bench: install ## Run the benchmarks, print the table, write BENCHMARKS.md (QUICK=1: a smoke run)
 	$(BIN)/python -m bench $(if $(QUICK),--quick,)
 
+.PHONY: bench-against
+bench-against: install ## Pairs of this checkout against REF (e.g. make bench-against REF=HEAD~5): pipeline and ingest
+	$(BIN)/python -m bench.against $(REF)
+
 .PHONY: sdl
 sdl: install ## Re-export the GraphQL SDL to query/graphql/schema.graphql
 	$(BIN)/python -m query.graphql.sdl

@@ -85,9 +85,14 @@ def node_env(broker: EmbeddedBroker, prefix: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def node_process(broker: EmbeddedBroker, directory: Path, prefix: str) -> Iterator[NodeProcess]:
-    """A node on ``prefix``, not yet started; stopped on the way out whatever happened."""
+def node_process(
+    broker: EmbeddedBroker, directory: Path, prefix: str, executable: str | None = None
+) -> Iterator[NodeProcess]:
+    """A node on ``prefix`` (of another checkout's ``tracklog`` executable, when given),
+    not yet started; stopped on the way out whatever happened."""
     node = NodeProcess("node", directory / prefix, node_env(broker, prefix))
+    if executable is not None:
+        node.executable = executable
     try:
         yield node
     finally:
@@ -96,9 +101,11 @@ def node_process(broker: EmbeddedBroker, directory: Path, prefix: str) -> Iterat
 
 
 @contextlib.contextmanager
-def running_node(broker: EmbeddedBroker, directory: Path, prefix: str) -> Iterator[NodeProcess]:
+def running_node(
+    broker: EmbeddedBroker, directory: Path, prefix: str, executable: str | None = None
+) -> Iterator[NodeProcess]:
     """A node on ``prefix``, serving (``/health`` 200)."""
-    with node_process(broker, directory, prefix) as node:
+    with node_process(broker, directory, prefix, executable) as node:
         node.start(ready_timeout=120)
         yield node
 
@@ -315,11 +322,17 @@ class NodeRun:
 
 
 async def run_until_drained(
-    broker: EmbeddedBroker, directory: Path, prefix: str, total: int, *, timeout: float
+    broker: EmbeddedBroker,
+    directory: Path,
+    prefix: str,
+    total: int,
+    *,
+    timeout: float,
+    executable: str | None = None,
 ) -> NodeRun:
     """A fresh node on ``prefix``, from its start until it drained ``total`` events; the
     node is stopped before this returns."""
-    with node_process(broker, directory, prefix) as node:
+    with node_process(broker, directory, prefix, executable) as node:
         # /metrics answers before the agents run: watch from before the node starts.
         drain = asyncio.create_task(
             wait_drained(node, broker, prefix, total, since=time.monotonic(), timeout=timeout)

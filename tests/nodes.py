@@ -27,6 +27,8 @@ class NodeProcess:
     data_dir: Path
     env: dict[str, str]
     port: int = field(default_factory=free_port)
+    # The ``tracklog`` to run: this checkout's, or another's (bench.against).
+    executable: str = TRACKLOG
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -47,7 +49,7 @@ class NodeProcess:
         }
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [TRACKLOG, self.command], env=env, stdout=log, stderr=subprocess.STDOUT
+                [self.executable, self.command], env=env, stdout=log, stderr=subprocess.STDOUT
             )
         wait_until(self._ready, timeout=ready_timeout, what=f"{self.command} to be ready")
         return self
