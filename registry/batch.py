@@ -25,7 +25,7 @@ from registry.errors import InconsistentStateError
 from registry.infer import Inference
 from registry.key import SchemaKey
 from registry.lattice import join
-from registry.schema import FoldResult, SchemaChange, SchemaState
+from registry.schema import FoldResult, SchemaChange, SchemaState, trouble
 from registry.types import ColumnType, Policy
 
 _NULL: Final = ColumnType.NULL
@@ -129,6 +129,7 @@ def fold_events(
             for path, t in zip(paths, types):
                 folding[path].count_many(t, count, first, last)
     touched = {path: folding[path].result() for path in sorted(folding)}
+    conflicts, violations = trouble(columns, touched, changes)
     if schema is None:
         summary = SchemaState(
             version=version,
@@ -137,6 +138,8 @@ def fold_events(
             last_seen_ms=last_ms,
             columns=tuple(touched),
             findings=findings,
+            conflicts=conflicts,
+            violations=violations,
         )
     else:
         added = not known.issuperset(touched)
@@ -147,6 +150,8 @@ def fold_events(
             last_seen_ms=max(schema.last_seen_ms, last_ms),
             columns=tuple(sorted(known.union(touched))) if added else schema.columns,
             findings=schema.findings + findings,
+            conflicts=schema.conflicts + conflicts,
+            violations=schema.violations + violations,
         )
     return FoldResult(summary, touched, changes)
 
