@@ -8,7 +8,7 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
-from query.graphql.change_log import MAX_PAGE, all_changes, encode_cursor, page_after
+from query.graphql.change_log import MAX_PAGE, encode_cursor, page_after
 from query.graphql.context import Context
 from query.graphql.enums import ChangeKind, ColumnType, EventType
 from query.graphql.scalars import to_datetime
@@ -92,7 +92,7 @@ class ChangesQuery:
         first: int | None = DEFAULT_PAGE,
         after: str | None = None,
     ) -> SchemaChangeConnection:
-        changes = all_changes(info.context.schemas, source)
+        changes = info.context.change_log.changes(info.context.schemas, source)
         page = page_after(changes, DEFAULT_PAGE if first is None else first, after)
         edges = [
             SchemaChangeEdge(cursor=encode_cursor(c), node=SchemaChange.from_core(c))
