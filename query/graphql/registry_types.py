@@ -141,10 +141,22 @@ class ColumnDiff:
     to_type: ColumnType | None = strawberry.field(  # type: ignore[valid-type]
         description="The type at the later version; null when the column was REMOVED."
     )
+    conflicting_types: list[ColumnType] = strawberry.field(  # type: ignore[valid-type]
+        description=(
+            "The types its TYPE_CONFLICT and VIOLATION entries between the two versions "
+            "observed, in version order; a conflict that kept the type makes it CHANGED too."
+        )
+    )
 
     @classmethod
     def from_core(cls, d: CoreColumnDiff) -> ColumnDiff:
-        return cls(path=d.path, change=DiffKind(d.change), from_type=d.from_type, to_type=d.to_type)
+        return cls(
+            path=d.path,
+            change=DiffKind(d.change),
+            from_type=d.from_type,
+            to_type=d.to_type,
+            conflicting_types=list(d.conflicts),
+        )
 
 
 @strawberry.type(description="The schema of one (source, type, event name).")
@@ -195,8 +207,9 @@ class EventSchema:
 
     @strawberry.field(
         description=(
-            "The columns whose existence or type differs between two versions, ordered by "
-            "path; `toVersion` defaults to the current version."
+            "The columns that differ between two versions, ordered by path: ADDED, "
+            "REMOVED, or CHANGED (their type differs, or a type conflicted with them in "
+            "between); `toVersion` defaults to the current version."
         )
     )
     def diff(
