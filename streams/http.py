@@ -21,6 +21,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import strawberry
 from strawberry.asgi import GraphQL
@@ -30,6 +31,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from query.graphql import Context
 from query.graphql import schema as default_schema
+from query.web import build_web_routes, graphiql_response, session_authorization
 from schemas import InvalidEventError, PayloadTooLargeError
 from streams.errors import UnauthorizedError, UnavailableError
 from streams.ingest import Ingest
@@ -64,7 +66,15 @@ class _GraphQL(GraphQL[Context, None]):
             return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        return replace(self._context, authorization=request.headers.get("authorization"))
+        authorization = request.headers.get("authorization")
+        if authorization is None and isinstance(request, WebSocket):
+            # The analyst's page signs in with a cookie, which browsers send on the handshake.
+            authorization = session_authorization(request.cookies)
+        return replace(self._context, authorization=authorization)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Strawberry's own page loads GraphiQL from a CDN; this one is served by the node.
+        return graphiql_response(request)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         # Browsers cannot set headers on a WebSocket: the token may come in the
@@ -235,6 +245,7 @@ def build_http_app(
         ),
     ]
     routes.append(WebSocketRoute("/graphql", graphql))
+    routes += build_web_routes(context, required, graphiql=graphiql)
     return Starlette(
         routes=routes,
         exception_handlers=_error_handlers(metrics),
