@@ -30,10 +30,11 @@ CONTENT_SECURITY_POLICY: Final = (
     "connect-src 'self'; font-src 'self'; form-action 'self'; base-uri 'none'; "
     "frame-ancestors 'none'"
 )
-# GraphiQL's editor sets style attributes as it lays itself out; its scripts stay 'self'.
+# GraphiQL's editor sets style attributes as it lays itself out, and its stylesheet
+# embeds its fonts as data: URLs; its scripts stay 'self'.
 GRAPHIQL_CONTENT_SECURITY_POLICY: Final = CONTENT_SECURITY_POLICY.replace(
     "style-src 'self'", "style-src 'self' 'unsafe-inline'"
-)
+).replace("font-src 'self'", "font-src 'self' data:")
 
 _HEADERS: Final = {
     "X-Content-Type-Options": "nosniff",

@@ -1,6 +1,7 @@
 // Starts GraphiQL on /graphql from the node's own copies of React and GraphiQL (the
-// page has no inline script). The query and variables are kept in the URL, so a
-// GraphiQL link can be shared.
+// page has no inline script). The query and variables are kept in the URL (as `q` and
+// `variables`: a `query` parameter would make the GET a GraphQL request), so a GraphiQL
+// link can be shared.
 (function () {
   "use strict";
   var root = document.getElementById("graphiql");
@@ -21,9 +22,9 @@
       plugins: [GraphiQLPluginExplorer.explorerPlugin()],
       defaultEditorToolsVisibility: true,
       isHeadersEditorEnabled: true,
-      query: params.get("query") || undefined,
+      query: params.get("q") || undefined,
       variables: params.get("variables") || undefined,
-      onEditQuery: function (value) { keep("query", value); },
+      onEditQuery: function (value) { keep("q", value); },
       onEditVariables: function (value) { keep("variables", value); },
     })
   );
