@@ -86,9 +86,10 @@ def session_token(cookies: Mapping[str, str]) -> str | None:
     if not raw:
         return None
     try:
-        return base64.urlsafe_b64decode(raw.encode("ascii")).decode()
+        token = base64.b64decode(raw.encode("ascii"), altchars=b"-_", validate=True).decode()
     except (UnicodeError, binascii.Error, ValueError):
         return None
+    return token or None
 
 
 def session_authorization(cookies: Mapping[str, str]) -> str | None:
