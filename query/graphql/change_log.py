@@ -23,7 +23,7 @@ import orjson
 
 from query.graphql.errors import InvalidArgumentError
 from query.store import SchemaReader
-from registry import SchemaChange, SchemaKey
+from registry import SchemaChange, SchemaKey, SchemaState
 
 MAX_PAGE: Final = 200
 _TAG: Final = "schemaChange/1"
@@ -84,9 +84,22 @@ class ChangeLog:
         self._of_schema: dict[SchemaKey, list[SchemaChange]] = {}
         self._ordered: dict[str | None, _Ordered] = {}
 
-    def changes(self, reader: SchemaReader, source: str | None = None) -> Sequence[SchemaChange]:
-        """What `all_changes(reader, source)` answers; the caller must not change it."""
-        versions = {key: state.version for key, state in reader.list_schemas(source)}
+    def changes(
+        self,
+        reader: SchemaReader,
+        source: str | None = None,
+        listed: Sequence[tuple[SchemaKey, SchemaState]] | None = None,
+    ) -> Sequence[SchemaChange]:
+        """What `all_changes(reader, source)` answers; the caller must not change it.
+
+        `listed` is `reader.list_schemas()` (every source) when the caller has read it
+        already: a page that lists the schemas itself reads them once.
+        """
+        if listed is None:
+            listed = reader.list_schemas(source)
+        versions = {
+            key: state.version for key, state in listed if source is None or key.source == source
+        }
         ordered = self._ordered.get(source)
         if ordered is not None and ordered.versions == versions:
             return ordered.changes

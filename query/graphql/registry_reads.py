@@ -8,11 +8,12 @@ the registry's own: `columns_as_of`, `diff`, `to_json_schema`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from query.graphql.errors import InvalidArgumentError
 from query.store import SchemaReader
-from registry import ColumnState, ColumnType, InvalidSchemaKeyError, SchemaKey
+from registry import ColumnState, ColumnType, InvalidSchemaKeyError, SchemaKey, SchemaState
 from schemas import EventType
 
 
@@ -41,8 +42,13 @@ class SourceSummary:
 
 def list_sources(reader: SchemaReader) -> list[SourceSummary]:
     """Every source that sent events, by name, from the schema summaries alone."""
+    return summarise_sources(reader.list_schemas())
+
+
+def summarise_sources(listed: Iterable[tuple[SchemaKey, SchemaState]]) -> list[SourceSummary]:
+    """The sources of `listed` (what `SchemaReader.list_schemas()` answers), by name."""
     totals: dict[str, list[int]] = {}
-    for key, state in reader.list_schemas():
+    for key, state in listed:
         found = totals.get(key.source)
         if found is None:
             totals[key.source] = [state.event_count, 1, state.conflicts, state.violations, state.last_seen_ms]

@@ -13,7 +13,6 @@ from starlette.responses import Response
 
 from query.graphql.change_log import encode_cursor, page_before
 from query.graphql.context import Context
-from query.graphql.registry_reads import list_sources
 from query.web.params import Params
 from query.web.render import Renderer
 
@@ -30,13 +29,14 @@ class ChangesPage:
         source = params.words("source")
         before = params.words("before")
         reader = self._context.schemas
-        page = page_before(self._context.change_log.changes(reader, source), PAGE, before)
+        listed = reader.list_schemas()
+        page = page_before(self._context.change_log.changes(reader, source, listed), PAGE, before)
         rows = list(reversed(page.changes))
         return self._renderer.page(
             request,
             "changes.html",
             source=source,
-            sources=[s.name for s in list_sources(reader)],
+            sources=sorted({key.source for key, _ in listed}),
             rows=rows,
             total=page.total,
             newer=before is not None,

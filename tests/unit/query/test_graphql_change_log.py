@@ -104,6 +104,8 @@ def test_the_change_log_answers_what_reading_every_column_does(
         if n in reads_at:
             for source in (None, "web", "ios"):
                 assert list(log.changes(reader, source)) == all_changes(reader, source)
+                listed = reader.list_schemas()
+                assert list(log.changes(reader, source, listed)) == all_changes(reader, source)
     for source in (None, "web", "ios", "android"):
         assert list(log.changes(reader, source)) == all_changes(reader, source)
 

@@ -155,3 +155,19 @@ async def test_hostile_text_is_escaped_everywhere() -> None:
         assert "<script>alert" not in response.text and "<img src=x" not in response.text, response.url
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text, response.url
         assert 'href="javascript:' not in response.text
+
+
+async def test_a_large_source_pages_its_schemas_table() -> None:
+    schemas = MemorySchemas()
+    for n in range(450):
+        schemas.observe(SchemaKey("big", "track", f"E{n:03d}"), {"x": 1}, 1_000 + n, f"m{n}")
+    async with client(schemas, MemoryProfiles()) as c:
+        first = (await c.get("/schemas?source=big")).text
+        third = (await c.get("/schemas?source=big&page=3")).text
+        beyond = await c.get("/schemas?source=big&page=4")
+        filtered = (await c.get("/schemas?source=big&q=E44")).text
+    assert first.count('<tr><td><span class="call">') == 200 and ">E199<" in first and ">E200<" not in first
+    assert 'href="/schemas?page=2&amp;source=big"' in first
+    assert third.count('<tr><td><span class="call">') == 50 and ">E449<" in third
+    assert beyond.status_code == 400
+    assert filtered.count('<tr><td><span class="call">') == 10 and "10 of 450 match" in filtered
