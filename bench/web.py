@@ -69,7 +69,7 @@ def _pages(schemas: int, columns: int) -> list[tuple[str, str]]:
     schema = f"source={SOURCE}&type=track&event={quote('Event 0000')}"
     return [
         ("/ (sources)", "/"),
-        (f"/schemas ({schemas:,} schemas, one page)", f"/schemas?source={SOURCE}"),
+        (f"/schemas (the first 200 of {schemas:,} schemas)", f"/schemas?source={SOURCE}"),
         (f"/schema ({columns} columns)", f"/schema?{schema}"),
         ("/schema with a diff", f"/schema?{schema}&from=1&to={columns + 1}"),
         ("/column", f"/column?{schema}&path=properties.c01"),
