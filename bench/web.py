@@ -5,7 +5,7 @@ per schema, then a second for every tenth that turns a STRING column into a
 conflict), sent over ``/v1/batch``. One signed-in client (the session cookie, as a
 browser sends it) then reads each page in turn, back to back with a short pause
 (``PAUSE``), and times each from sending the GET to having the whole page: the
-sources page, the source's schemas table (all of them, one page), one schema, one
+sources page, the first page (200 rows) of the source's schemas table, one schema, one
 column, the changes feed (every change of every schema, newest first: 50,000 of
 them) and a profile. The first read of the feed builds the node's change log from
 every column (shown on its own row); later reads re-read only the schemas whose
