@@ -2,7 +2,8 @@
 
 The in-process benchmarks (inference, reads over RocksDB) run first; then one embedded
 Kafka serves the benchmarks that run real nodes (`serving`: ingest, then reads over
-HTTP at idle and during an import, on one node; `pipeline`: the pipeline and scale), each
+HTTP at idle and during an import, on one node; `web`: the analyst's pages, the same way;
+`pipeline`: the pipeline and scale), each
 on topics of its own.
 """
 
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
-from bench import codecs, inference, pipeline, reads, serving
+from bench import codecs, inference, pipeline, reads, serving, web
 from bench.harness import Section, running_broker
 
 logger = logging.getLogger("bench")
@@ -76,6 +77,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="tracklog-bench-") as directory:
         with running_broker(Path(directory)) as broker:
             sections += _timed("ingest, then reads over HTTP", lambda: serving.main(broker, Path(directory), quick))
+            sections += _timed("the analyst's pages over HTTP", lambda: web.main(broker, Path(directory), quick))
             sections += _timed("pipeline and scale", lambda: pipeline.main(broker, Path(directory), quick))
     lines = ["# Benchmarks", "", f"Machine: {_machine()}.", ""]
     if args.quick:

@@ -68,6 +68,8 @@ class _Schema(msgspec.Struct, frozen=True):
     ls: int
     c: list[str]
     f: int
+    cf: int
+    vi: int
 
 
 class _Profile(msgspec.Struct, frozen=True):

@@ -38,10 +38,13 @@ class SchemaReader(Protocol):
     def get_columns(self, key: SchemaKey) -> dict[str, ColumnState]:
         """Every column of one schema, by path, ordered by path."""
 
-    def schema_changes(self, source: str | None = None, after: bytes | None = None) -> Iterator[SchemaChange]:
+    def schema_changes(
+        self, source: str | None = None, after: bytes | None = None, *, newest_first: bool = False
+    ) -> Iterator[SchemaChange]:
         """Every change of every schema (of one source, when given), in the order of
-        `query.domain.changes`, from the first one strictly after the order key `after`
-        (from the first of all without it); lazily, so a page reads only its changes."""
+        `query.domain.changes` (or its reverse, `newest_first`), from the first one past
+        the order key `after` in that direction (from the first of all without it);
+        lazily, so a page reads only its changes."""
 
     def count_schema_changes(self, source: str | None = None) -> int:
         """How many changes `schema_changes(source)` holds in all."""

@@ -34,7 +34,7 @@ from registry.errors import InconsistentStateError
 from registry.infer import Inference
 from registry.key import SchemaKey
 from registry.lattice import join
-from registry.schema import FoldResult, SchemaChange, SchemaState
+from registry.schema import FoldResult, SchemaChange, SchemaState, trouble
 from registry.types import ColumnType, Policy
 
 _NULL: Final = ColumnType.NULL
@@ -103,7 +103,7 @@ def fold_events(
             for path, t in zip(paths, types):
                 folding[path].count_many(t, counted)
     touched = {path: folding[path].result() for path in sorted(folding)}
-    return FoldResult(_summary(schema, known, batch, version, touched, findings), touched, changes)
+    return FoldResult(_summary(schema, known, batch, version, touched, findings, changes, columns), touched, changes)
 
 
 def _summary(
@@ -113,8 +113,12 @@ def _summary(
     version: int,
     touched: dict[str, ColumnState],
     findings: int,
+    changes: list[SchemaChange],
+    columns: Mapping[str, ColumnState],
 ) -> SchemaState:
-    """The schema's summary after a batch: the one place a `SchemaState` is folded."""
+    """The schema's summary after a batch: the one place a `SchemaState` is folded.
+    `columns` are the states before it, `touched` after it."""
+    conflicts, violations = trouble(columns, touched, changes)
     if schema is None:
         return SchemaState(
             version=version,
@@ -123,6 +127,8 @@ def _summary(
             last_seen_ms=batch.last_ms,
             columns=tuple(touched),
             findings=findings,
+            conflicts=conflicts,
+            violations=violations,
         )
     added = not known.issuperset(touched)
     return SchemaState(
@@ -132,6 +138,8 @@ def _summary(
         last_seen_ms=max(schema.last_seen_ms, batch.last_ms),
         columns=tuple(sorted(known.union(touched))) if added else schema.columns,
         findings=schema.findings + findings,
+        conflicts=schema.conflicts + conflicts,
+        violations=schema.violations + violations,
     )
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from registry.column import ColumnState, TypeChange
-from registry.types import ColumnType
+from registry.types import ChangeKind, ColumnType
 
 DiffKind = Literal["ADDED", "REMOVED", "CHANGED"]
 
@@ -37,12 +37,18 @@ class AsOfColumn:
 
 @dataclass(frozen=True, slots=True)
 class ColumnDiff:
-    """How one column differs between two versions (`from_type` None if ADDED)."""
+    """How one column differs between two versions (`from_type` None if ADDED).
+
+    `conflicts` are the types observed by the column's TYPE_CONFLICT and VIOLATION
+    entries between the two versions, in version order: a conflict that kept the
+    column's type (a number arriving in a STRING column) still makes it CHANGED.
+    """
 
     path: str
     change: DiffKind
     from_type: ColumnType | None
     to_type: ColumnType | None
+    conflicts: tuple[ColumnType, ...] = ()
 
 
 def columns_as_of(
@@ -66,14 +72,19 @@ def columns_as_of(
     return result
 
 
+_CONFLICTS = (ChangeKind.TYPE_CONFLICT, ChangeKind.VIOLATION)
+
+
 def diff(columns: Mapping[str, ColumnState], from_version: int, to_version: int) -> list[ColumnDiff]:
-    """The columns whose existence or type differs between two versions, in path order.
+    """The columns that differ between two versions, in path order: ADDED or REMOVED,
+    or CHANGED when their type differs or a type conflicted with them in between.
 
     Columns are never removed from a schema, so REMOVED appears only when
     `from_version` is the later one.
     """
     before = columns_as_of(columns, version=from_version)
     after = columns_as_of(columns, version=to_version)
+    low, high = sorted((from_version, to_version))
     diffs: list[ColumnDiff] = []
     for path in sorted(before.keys() | after.keys()):
         old, new = before.get(path), after.get(path)
@@ -81,8 +92,14 @@ def diff(columns: Mapping[str, ColumnState], from_version: int, to_version: int)
             diffs.append(ColumnDiff(path, "ADDED", None, new.type))
         elif new is None and old is not None:
             diffs.append(ColumnDiff(path, "REMOVED", old.type, None))
-        elif old is not None and new is not None and old.type is not new.type:
-            diffs.append(ColumnDiff(path, "CHANGED", old.type, new.type))
+        elif old is not None and new is not None:
+            conflicts = tuple(
+                c.observed_type
+                for c in columns[path].history
+                if low < c.version <= high and c.kind in _CONFLICTS
+            )
+            if conflicts or old.type is not new.type:
+                diffs.append(ColumnDiff(path, "CHANGED", old.type, new.type, conflicts))
     return diffs
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +35,10 @@ class SchemaState:
     """The summary of one schema: its version, counters and column paths.
 
     `version` grows by one with every column history entry; `findings`
-    counts the limit findings of all its events.
+    counts the limit findings of all its events. `conflicts` counts the
+    TYPE_CONFLICT entries of its columns' histories and `violations` is the
+    sum of its columns' violations, so a list of schemas can show which have
+    trouble without reading their columns.
     """
 
     version: int
@@ -43,6 +47,8 @@ class SchemaState:
     last_seen_ms: int
     columns: tuple[str, ...]
     findings: int
+    conflicts: int
+    violations: int
 
     def to_dict(self) -> dict[str, Any]:
         """The summary as plain JSON values (the table's stored form)."""
@@ -53,6 +59,8 @@ class SchemaState:
             "ls": self.last_seen_ms,
             "c": list(self.columns),
             "f": self.findings,
+            "cf": self.conflicts,
+            "vi": self.violations,
         }
 
     @classmethod
@@ -69,6 +77,8 @@ class SchemaState:
             last_seen_ms=r.get_int("ls"),
             columns=tuple(columns),
             findings=r.get_int("f"),
+            conflicts=r.get_int("cf"),
+            violations=r.get_int("vi"),
         )
 
 
@@ -165,6 +175,21 @@ class FoldResult:
     schema: SchemaState
     columns: dict[str, ColumnState]
     changes: list[SchemaChange]
+
+
+def trouble(
+    before: Mapping[str, ColumnState],
+    after: Mapping[str, ColumnState],
+    changes: list[SchemaChange],
+) -> tuple[int, int]:
+    """(conflicts, violations) a fold added: its TYPE_CONFLICT entries, and how much the
+    violations of the columns it touched (`before` it, `after` it) grew."""
+    conflicts = sum(1 for c in changes if c.change.kind is ChangeKind.TYPE_CONFLICT)
+    violations = 0
+    for path, state in after.items():
+        old = before.get(path)
+        violations += state.violations - (0 if old is None else old.violations)
+    return conflicts, violations
 
 
 def _read_time(r: Reader, key: str) -> int:

@@ -7,7 +7,8 @@ from strawberry.types import Info
 
 from query.graphql.context import Context
 from query.graphql.enums import ColumnPolicy, EventType
-from query.graphql.registry_types import Column, schema_key
+from query.graphql.registry_reads import schema_key
+from query.graphql.registry_types import Column
 from registry import Policy
 from schemas import EventType as CoreEventType
 

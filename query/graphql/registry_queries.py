@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 import strawberry
 from strawberry.types import Info
 
 from query.graphql.context import Context
 from query.graphql.enums import EventType
-from query.graphql.registry_types import EventSchema, Source, schema_key
+from query.graphql.registry_reads import list_sources, schema_key
+from query.graphql.registry_types import EventSchema, Source
 from schemas import EventType as CoreEventType
 
 
@@ -17,10 +16,10 @@ from schemas import EventType as CoreEventType
 class RegistryQuery:
     @strawberry.field(description="Every source that sent events, by name.")
     def sources(self, info: Info[Context, None]) -> list[Source]:
-        counts: dict[str, int] = defaultdict(int)
-        for key, state in info.context.schemas.list_schemas():
-            counts[key.source] += state.event_count
-        return [Source(name=name, event_count=count) for name, count in sorted(counts.items())]
+        return [
+            Source(name=s.name, event_count=s.event_count)
+            for s in list_sources(info.context.schemas)
+        ]
 
     @strawberry.field(description="Every event schema of one source.")
     def event_schemas(self, info: Info[Context, None], source: str) -> list[EventSchema]:

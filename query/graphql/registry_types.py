@@ -10,13 +10,12 @@ from strawberry.types import Info
 
 from query.graphql.context import Context
 from query.graphql.enums import ChangeKind, ColumnPolicy, ColumnType, DiffKind, EventType
-from query.graphql.errors import InvalidArgumentError
+from query.graphql.registry_reads import schema_key, type_counts as column_type_counts
 from query.graphql.scalars import to_datetime, to_ms
 from registry import (
     ColumnDiff as CoreColumnDiff,
     ColumnState,
     ColumnType as CoreColumnType,
-    InvalidSchemaKeyError,
     SchemaKey,
     SchemaState,
     TypeChange as CoreTypeChange,
@@ -38,14 +37,6 @@ __all__ = [
     "TypeCount",
     "schema_key",
 ]
-
-
-def schema_key(source: str, type: CoreEventType, event: str | None) -> SchemaKey:
-    """The key of a schema as GraphQL names it; the event name counts only for TRACK."""
-    try:
-        return SchemaKey(source, type.value, event if type is CoreEventType.TRACK else None)
-    except InvalidSchemaKeyError as e:
-        raise InvalidArgumentError("source", e.reason) from e
 
 
 @strawberry.type(description="A source of events, named by its write key.")
@@ -119,10 +110,7 @@ class Column:
 
     @strawberry.field(description="Observations per type (NULL included), in ColumnType order.")
     def type_counts(self) -> list[TypeCount]:
-        counts = self._state.type_counts
-        return [
-            TypeCount(type=t, count=counts[t.value]) for t in CoreColumnType if t.value in counts
-        ]
+        return [TypeCount(type=t, count=n) for t, n in column_type_counts(self._state)]
 
     @classmethod
     def from_state(
@@ -153,10 +141,22 @@ class ColumnDiff:
     to_type: ColumnType | None = strawberry.field(  # type: ignore[valid-type]
         description="The type at the later version; null when the column was REMOVED."
     )
+    conflicting_types: list[ColumnType] = strawberry.field(  # type: ignore[valid-type]
+        description=(
+            "The types its TYPE_CONFLICT and VIOLATION entries between the two versions "
+            "observed, in version order; a conflict that kept the type makes it CHANGED too."
+        )
+    )
 
     @classmethod
     def from_core(cls, d: CoreColumnDiff) -> ColumnDiff:
-        return cls(path=d.path, change=DiffKind(d.change), from_type=d.from_type, to_type=d.to_type)
+        return cls(
+            path=d.path,
+            change=DiffKind(d.change),
+            from_type=d.from_type,
+            to_type=d.to_type,
+            conflicting_types=list(d.conflicts),
+        )
 
 
 @strawberry.type(description="The schema of one (source, type, event name).")
@@ -168,6 +168,10 @@ class EventSchema:
     event_count: int
     first_seen: datetime
     last_seen: datetime
+    conflicts: int = strawberry.field(
+        description="TYPE_CONFLICT entries in the histories of its columns."
+    )
+    violations: int = strawberry.field(description="The violations of its columns, summed.")
     _key: strawberry.Private[SchemaKey]
 
     @strawberry.field(description="Every column seen, ordered by path.")
@@ -203,8 +207,9 @@ class EventSchema:
 
     @strawberry.field(
         description=(
-            "The columns whose existence or type differs between two versions, ordered by "
-            "path; `toVersion` defaults to the current version."
+            "The columns that differ between two versions, ordered by path: ADDED, "
+            "REMOVED, or CHANGED (their type differs, or a type conflicted with them in "
+            "between); `toVersion` defaults to the current version."
         )
     )
     def diff(
@@ -228,5 +233,7 @@ class EventSchema:
             event_count=state.event_count,
             first_seen=to_datetime(state.first_seen_ms),
             last_seen=to_datetime(state.last_seen_ms),
+            conflicts=state.conflicts,
+            violations=state.violations,
             _key=key,
         )

@@ -80,14 +80,30 @@ def write(db: DB, rows: Iterable[tuple[bytes, bytes | None]]) -> None:
     db.write(batch)
 
 
-def scan(db: DB, prefix: bytes, start: bytes | None = None) -> Iterator[tuple[bytes, bytes]]:
-    """Every (key, value) of ``db`` whose key starts with ``prefix``, in key order,
-    from ``start`` (at least ``prefix``) on."""
-    begin = prefix if start is None or start < prefix else start
-    for key, value in db.items(from_key=begin):
+def scan(
+    db: DB, prefix: bytes, start: bytes | None = None, *, backwards: bool = False
+) -> Iterator[tuple[bytes, bytes]]:
+    """Every (key, value) of ``db`` whose key starts with ``prefix``, in key order, from
+    ``start`` (at least ``prefix``) on; or in reverse order, ``backwards``, from the
+    greatest key at most ``start`` (the prefix's greatest key without it) down."""
+    if backwards:
+        # Seeking back lands on the greatest key at most the seek key; the successor of
+        # the prefix is greater than every key under it (and no key itself).
+        begin = _successor(prefix) if start is None else start
+        items = db.items(from_key=begin, backwards=True) if begin is not None else db.items(backwards=True)
+    else:
+        items = db.items(from_key=prefix if start is None or start < prefix else start)
+    for key, value in items:
         if not key.startswith(prefix):
             return
         yield key, value
+
+
+def _successor(prefix: bytes) -> bytes | None:
+    """The least byte string greater than every string that starts with ``prefix``
+    (None when there is none: a prefix of 0xFF bytes)."""
+    stripped = prefix.rstrip(b"\xff")
+    return stripped[:-1] + bytes([stripped[-1] + 1]) if stripped else None
 
 
 def open_db(path: str, memory: SharedMemory | None = None) -> DB:

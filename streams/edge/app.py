@@ -20,6 +20,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from query.graphql import Context
 from query.graphql import schema as default_schema
+from query.web import build_web_routes
 from schemas import InvalidEventError, PayloadTooLargeError
 from streams.edge.auth import Authorized, Tokens
 from streams.edge.graphql import GraphQLView
@@ -112,6 +113,7 @@ def build_http_app(
         ),
     ]
     routes.append(WebSocketRoute("/graphql", graphql))
+    routes += build_web_routes(context, required, graphiql=graphiql)
     return Starlette(
         routes=routes,
         exception_handlers=_error_handlers(metrics),

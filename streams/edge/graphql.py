@@ -13,7 +13,12 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+
 from query.graphql import Context
+from query.web import graphiql_response, session_authorization
 from streams.edge.auth import Tokens
 
 
@@ -41,7 +46,15 @@ class GraphQLView(GraphQL[Context, None]):
             return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        return replace(self._context, authorization=request.headers.get("authorization"))
+        authorization = request.headers.get("authorization")
+        if authorization is None and isinstance(request, WebSocket):
+            # The analyst's page signs in with a cookie, which browsers send on the handshake.
+            authorization = session_authorization(request.cookies)
+        return replace(self._context, authorization=authorization)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Strawberry's own page loads GraphiQL from a CDN; this one is served by the node.
+        return graphiql_response(request)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         # Browsers cannot set headers on a WebSocket: the token may come in the

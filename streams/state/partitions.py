@@ -47,10 +47,13 @@ class Partitions:
                 if key != self._skip:
                     yield key, value
 
-    def sorted_scans(self, prefix: bytes, start: bytes | None = None) -> list[Iterator[tuple[bytes, bytes]]]:
-        """One key-ordered scan per partition, to merge (``heapq.merge``)."""
+    def sorted_scans(
+        self, prefix: bytes, start: bytes | None = None, *, backwards: bool = False
+    ) -> list[Iterator[tuple[bytes, bytes]]]:
+        """One key-ordered scan per partition (in reverse order, ``backwards``, from
+        ``start`` or the prefix's last key down), to merge (``heapq.merge``)."""
         return [
-            (row for row in rocksdb.scan(db, prefix, start) if row[0] != self._skip)
+            (row for row in rocksdb.scan(db, prefix, start, backwards=backwards) if row[0] != self._skip)
             for db in self._dbs()
         ]
 

@@ -68,12 +68,18 @@ class TableSchemaReader:
         }
         return dict(sorted(columns.items()))
 
-    def schema_changes(self, source: str | None = None, after: bytes | None = None) -> Iterator[SchemaChange]:
+    def schema_changes(
+        self, source: str | None = None, after: bytes | None = None, *, newest_first: bool = False
+    ) -> Iterator[SchemaChange]:
         # Each partition's index is in order; their merge is the whole order.
         prefix = change_index_prefix(source)
-        start = None if after is None else prefix + after_key(after)
-        merged = heapq.merge(*self._changes.sorted_scans(prefix, start), key=itemgetter(0))
-        for _, value in merged:
+        if newest_first:
+            scans = self._changes.sorted_scans(prefix, None if after is None else prefix + after, backwards=True)
+        else:
+            scans = self._changes.sorted_scans(prefix, None if after is None else prefix + after_key(after))
+        for key, value in heapq.merge(*scans, key=itemgetter(0), reverse=newest_first):
+            if newest_first and after is not None and key == prefix + after:
+                continue  # the scan back starts at the cursor's own change
             yield SchemaChange.from_dict(orjson.loads(value))
 
     def count_schema_changes(self, source: str | None = None) -> int:

@@ -33,6 +33,7 @@ RULES: dict[str, set[str]] = {
     "query.domain": PURE,
     "query.store": PURE,
     "query.graphql": PURE | {"query.store", "query.graphql", "strawberry", "graphql"},
+    "query.web": PURE | {"query.store", "query.graphql", "query.web", "starlette", "jinja2"},
     "streams.settings": {"pydantic", "pydantic_settings"},
     "streams.errors": {"schemas"},
     "streams.signals": set(),
@@ -58,6 +59,7 @@ RULES: dict[str, set[str]] = {
     "streams.edge": PURE
     | {
         "query.graphql",
+        "query.web",
         "streams.edge",
         "streams.kafka.producer",
         "streams.errors",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
@@ -85,8 +85,13 @@ class MemorySchemas:
         ]
         return sorted(found, key=sort_key)
 
-    def schema_changes(self, source: str | None = None, after: bytes | None = None) -> Iterator[SchemaChange]:
+    def schema_changes(
+        self, source: str | None = None, after: bytes | None = None, *, newest_first: bool = False
+    ) -> Iterator[SchemaChange]:
         found = self._all_changes(source)
+        if newest_first:
+            end = len(found) if after is None else bisect_left(found, decode_order_key(after), key=sort_key)
+            return reversed(found[:end])
         start = 0 if after is None else bisect_right(found, decode_order_key(after), key=sort_key)
         return iter(found[start:])
 

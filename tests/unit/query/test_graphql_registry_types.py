@@ -126,16 +126,19 @@ def test_as_of_a_time(history: tuple[MemorySchemas, list[SchemaChange]]) -> None
 def test_diff_between_versions(history: tuple[MemorySchemas, list[SchemaChange]]) -> None:
     data = _execute(
         history[0],
-        """toNow: diff(fromVersion: 2) { path change fromType toType }
-           v2v4: diff(fromVersion: 2, toVersion: 4) { path change fromType toType }
-           back: diff(fromVersion: 5, toVersion: 2) { path change fromType toType }""",
+        """toNow: diff(fromVersion: 2) { path change fromType toType conflictingTypes }
+           v2v4: diff(fromVersion: 2, toVersion: 4) { path change fromType toType conflictingTypes }
+           back: diff(fromVersion: 5, toVersion: 2) { path change fromType toType conflictingTypes }""",
     )
-    added = {"path": "properties.coupon", "change": "ADDED", "fromType": None, "toType": "STRING"}
-    price = {"path": "properties.price", "change": "CHANGED"}
-    assert data["toNow"] == [added, {**price, "fromType": "INTEGER", "toType": "NUMBER"}]
-    assert data["v2v4"] == [added]
+    added = {"path": "properties.coupon", "change": "ADDED", "fromType": None, "toType": "STRING", "conflictingTypes": []}
+    price = {"path": "properties.price", "change": "CHANGED", "conflictingTypes": []}
+    # A number in the STRING column plan kept its type: CHANGED, naming what conflicted.
+    plan = {"path": "properties.plan", "change": "CHANGED", "fromType": "STRING", "toType": "STRING", "conflictingTypes": ["NUMBER"]}
+    assert data["toNow"] == [added, plan, {**price, "fromType": "INTEGER", "toType": "NUMBER"}]
+    assert data["v2v4"] == [added, plan]
     assert data["back"] == [
-        {"path": "properties.coupon", "change": "REMOVED", "fromType": "STRING", "toType": None},
+        {"path": "properties.coupon", "change": "REMOVED", "fromType": "STRING", "toType": None, "conflictingTypes": []},
+        plan,
         {**price, "fromType": "NUMBER", "toType": "INTEGER"},
     ]
 

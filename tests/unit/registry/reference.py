@@ -253,6 +253,10 @@ def ref_fold_event(
         if change is not None:
             version += 1
             changes.append(SchemaChange.of(key, path, change))
+    conflicts = len([c for c in changes if c.change.kind == ChangeKind.TYPE_CONFLICT])
+    violations = sum(s.violations for s in touched.values()) - sum(
+        columns[p].violations for p in touched if p in columns
+    )
     if schema is None:
         summary = SchemaState(
             version=version,
@@ -261,6 +265,8 @@ def ref_fold_event(
             last_seen_ms=at_ms,
             columns=tuple(touched),
             findings=len(inference.findings),
+            conflicts=conflicts,
+            violations=violations,
         )
     else:
         added = any(p not in known for p in touched)
@@ -271,5 +277,7 @@ def ref_fold_event(
             last_seen_ms=max(schema.last_seen_ms, at_ms),
             columns=tuple(sorted(known.union(touched))) if added else schema.columns,
             findings=schema.findings + len(inference.findings),
+            conflicts=schema.conflicts + conflicts,
+            violations=schema.violations + violations,
         )
     return FoldResult(summary, touched, changes)

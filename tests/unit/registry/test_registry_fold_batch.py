@@ -15,7 +15,7 @@ from registry.errors import InconsistentStateError
 from registry.infer import Finding, Inference, Limits, infer_columns
 from registry.batch import fold_events
 from registry.schema import FoldResult
-from registry.types import Policy
+from registry.types import ChangeKind, Policy
 
 from tests.unit.registry.fold_cases import KEY, T, cause, limits, run_batched, run_sequential, sections, steps
 from tests.unit.registry.reference import ref_fold_event, ref_infer_columns
@@ -25,6 +25,22 @@ from tests.unit.registry.reference import ref_fold_event, ref_infer_columns
 @given(steps, st.lists(st.integers(0, 30), max_size=6))
 def test_a_batch_fold_equals_the_per_event_fold(sequence: list[Any], cuts: list[int]) -> None:
     assert run_batched(sequence, cuts).snapshot() == run_sequential(ref_fold_event, sequence).snapshot()
+
+
+@settings(max_examples=200, deadline=None)
+@given(steps, st.lists(st.integers(0, 30), max_size=6))
+def test_the_summary_counts_the_conflicts_and_violations_of_its_columns(
+    sequence: list[Any], cuts: list[int]
+) -> None:
+    """What a list of schemas shows (SchemaState) agrees with the columns it summarises."""
+    store = run_batched(sequence, cuts)
+    if store.schema is None:
+        return
+    columns = store.columns.values()
+    history = [c for column in columns for c in column.history]
+    assert store.schema.conflicts == sum(1 for c in history if c.kind is ChangeKind.TYPE_CONFLICT)
+    assert store.schema.violations == sum(column.violations for column in columns)
+    assert store.schema.version == len(history)
 
 
 @settings(max_examples=100, deadline=None)

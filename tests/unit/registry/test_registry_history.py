@@ -72,8 +72,12 @@ def test_diff_between_versions() -> None:
         ColumnDiff("properties.coupon", "ADDED", None, T.STRING),
         ColumnDiff("properties.price", "CHANGED", T.INTEGER, T.NUMBER),
     ]
-    # The conflict at version 5 kept plan a STRING: no difference in type.
-    assert diff(columns, 4, 5) == []
+    # The conflict at version 5 kept plan a STRING: it changed all the same.
+    assert diff(columns, 4, 5) == [
+        ColumnDiff("properties.plan", "CHANGED", T.STRING, T.STRING, (T.INTEGER,)),
+    ]
+    assert diff(columns, 5, 4) == diff(columns, 4, 5)
+    assert diff(columns, 5, 5) == []
     assert diff(columns, 3, 1) == [
         ColumnDiff("properties.price", "REMOVED", T.NUMBER, None),
     ]

@@ -158,7 +158,7 @@ def test_decoding_a_bad_change_event_names_the_field() -> None:
 
 @given(st.integers(0, 10**6), st.integers(0, 10**6), st.integers(), st.integers(), st.lists(st.text(max_size=5)))
 def test_schema_state_round_trips(version: int, count: int, first: int, last: int, paths: list[str]) -> None:
-    state = SchemaState(version, count, first, last, tuple(sorted(paths)), count)
+    state = SchemaState(version, count, first, last, tuple(sorted(paths)), count, version // 2, count // 3)
     assert SchemaState.from_dict(state.to_dict()) == state
 
 
@@ -203,6 +203,8 @@ def test_fold_versions_counters_and_changes() -> None:
         last_seen_ms=cause(3).event_time_ms,
         columns=("properties.coupon", "properties.plan", "properties.price"),
         findings=0,
+        conflicts=1,
+        violations=0,
     )
     assert [(c["version"], c["path"], c["kind"], c["fromType"], c["toType"]) for c in store.published] == [
         (1, "properties.plan", "COLUMN_ADDED", None, "STRING"),
