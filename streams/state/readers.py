@@ -28,6 +28,7 @@ from registry import (
 from streams.folds.keys import change_count_key, change_index_prefix, scoped
 from streams.folds.links import GraphTables
 from streams.kafka.app import Tracklog
+from streams.state.decoded import DecodedRows
 from streams.state.partitions import Partitions
 
 
@@ -38,6 +39,9 @@ class TableSchemaReader:
         self._schemas = schemas
         self._columns = columns
         self._changes = changes
+        self._summaries = DecodedRows(_summary)
+        self._column_rows = DecodedRows(_column)
+        self._keys = DecodedRows(SchemaKey.decode)
 
     @classmethod
     def of(cls, tracklog: Tracklog) -> TableSchemaReader:
@@ -48,22 +52,24 @@ class TableSchemaReader:
         )
 
     def get_schema(self, key: SchemaKey) -> SchemaState | None:
-        raw = self._schemas.get(key.encode())
-        return SchemaState.from_dict(orjson.loads(raw)) if raw is not None else None
+        raw_key = key.encode()
+        raw = self._schemas.get(raw_key)
+        return self._summaries.decode(raw_key, raw) if raw is not None else None
 
     def list_schemas(self, source: str | None = None) -> list[tuple[SchemaKey, SchemaState]]:
         prefix = prefix_for_source(source) if source is not None else b""
-        found = [
-            (SchemaKey.decode(key), SchemaState.from_dict(orjson.loads(value)))
-            for key, value in self._schemas.scan(prefix)
-        ]
-        found.sort(key=lambda item: item[0].encode())
-        return found
+        keys, summaries = self._keys, self._summaries
+        found = []
+        for raw_key, value in self._schemas.scan(prefix):
+            found.append((raw_key, keys.decode(raw_key, raw_key), summaries.decode(raw_key, value)))
+        found.sort(key=itemgetter(0))
+        return [(key, state) for _, key, state in found]
 
     def get_columns(self, key: SchemaKey) -> dict[str, ColumnState]:
         prefix = scoped(key.encode())
+        rows = self._column_rows
         columns = {
-            raw_key[len(prefix) :].decode(): column_from_dict(orjson.loads(value))
+            raw_key[len(prefix) :].decode(): rows.decode(raw_key, value)
             for raw_key, value in self._columns.scan(prefix)
         }
         return dict(sorted(columns.items()))
@@ -84,6 +90,14 @@ class TableSchemaReader:
 
     def count_schema_changes(self, source: str | None = None) -> int:
         return sum(int(count) for count in self._changes.get_each(change_count_key(source)))
+
+
+def _summary(raw: bytes) -> SchemaState:
+    return SchemaState.from_dict(orjson.loads(raw))
+
+
+def _column(raw: bytes) -> ColumnState:
+    return column_from_dict(orjson.loads(raw))
 
 
 class TableProfileReader:
