@@ -7,9 +7,9 @@ browser sends it) then reads each page in turn, back to back with a short pause
 (``PAUSE``), and times each from sending the GET to having the whole page: the
 sources page, the first page (200 rows) of the source's schemas table, one schema, one
 column, the changes feed (every change of every schema, newest first: 50,000 of
-them, read from the schema-change index) and a profile; the first read of each page
-(the node's rows not yet decoded) is on a row of its own. First ``ROUNDS`` rounds at idle, then during a full-speed ``tracklog
-import``, as ``bench.serving`` reads GraphQL.
+them, read from the schema-change index) and a profile; the feed's first read (no row
+decoded yet) is on a row of its own. First ``ROUNDS`` rounds at idle, then during a
+full-speed ``tracklog import``, as ``bench.serving`` reads GraphQL.
 """
 
 from __future__ import annotations
