@@ -1,7 +1,7 @@
 """The table rows' and records' hand-written codecs against msgspec, on the same bytes.
 
 Each kind is read from and written to the JSON it is stored as today: the hand-written
-path (``orjson`` and the ``to_dict``/``from_dict`` pair over ``schemas.records.Reader``)
+path (``orjson`` and the ``to_dict``/``from_dict`` pair over ``schemas.reader.Reader``)
 and a ``msgspec.Struct`` mirror of the same fields (msgspec's typed decode checks every
 field and names where a bad one is). The rows come from real folds of generated
 traffic. Times are CPU time per row, best of several runs.

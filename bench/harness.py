@@ -21,12 +21,13 @@ from pathlib import Path
 
 import httpx
 import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
 from streams.kafka.app import TopicNames, Tracklog
 from streams.ops.broker import EmbeddedBroker
-from streams.ops.importer import ImportReport, import_file
+from schemas import encode_event
+from streams.ops.importer import ImportReport, import_file, parse_line
 from streams.ops.loadgen import generate, write_jsonl
 from streams.kafka.producer import EventProducer
 from streams.folds.links import decode_links
@@ -166,6 +167,25 @@ async def preload(broker: EmbeddedBroker, prefix: str, path: Path) -> int:
     if report.skipped:
         raise RuntimeError(f"the load file had {report.skipped} bad lines: {report.errors[:3]}")
     return report.events
+
+
+async def preload_one_per_message(broker: EmbeddedBroker, topic: str, path: Path) -> int:
+    """Put the load file on ``topic`` as a stock Faust design would: one record per
+    event, keyed by the user's identity (the baseline's log). Counts the events."""
+    await ensure_topics(broker.bootstrap, [(topic, PARTITIONS, {})])
+    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, acks="all", linger_ms=5)
+    await producer.start()
+    now_ms = time.time_ns() // 1_000_000
+    count = 0
+    try:
+        for line in read_calls(path):
+            event = parse_line(line, source=SOURCE, received_at_ms=now_ms)
+            await producer.send(topic, key=event.identity_key, value=encode_event(event))
+            count += 1
+        await producer.flush()
+    finally:
+        await producer.stop()
+    return count
 
 
 @dataclass(frozen=True)

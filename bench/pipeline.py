@@ -7,11 +7,13 @@ started and measured from its ``/metrics``: from the first read that saw events 
 to the first that saw route-events, fold-schemas and fold-identities all drained. Its
 peak RSS (VmHWM) is read once it has drained.
 
-**Pipeline.** ``PIPELINE_RUNS`` pairs at ``PIPELINE_SIZE``, one after the other: on a
-fresh topic, ``bench.noop_agent`` in a subprocess (a Faust app with the node's settings
-and batching and a consumer group of its own, whose agent only counts), then the node
-on the same topic. Both intervals start after the first batch seen, so worker start-up
-counts on neither side. The machine is shared and its speed drifts (a pair's ratio
+**Pipeline.** ``PIPELINE_RUNS`` pairs at ``PIPELINE_SIZE``, one after the other: the
+same events, on fresh topics, through ``bench.noop_agent`` in a subprocess (a Faust app
+with the node's settings and batching and a consumer group of its own, whose agent only
+counts) over a log of one record per event (``baseline_topic``: what a stock Faust
+design writes, and this node wrote before its records held a request's events per
+partition), then through the node over its own log. Both intervals start after the first
+batch seen, so worker start-up counts on neither side. The machine is shared and its speed drifts (a pair's ratio
 varied from 0.43 to 0.56 on the same code), so each side's best run counts, as for
 inference; every pair's ratio is printed too.
 
@@ -42,11 +44,11 @@ from bench.harness import (
     Section,
     fresh_prefix,
     preload,
+    preload_one_per_message,
     run_until_drained,
     users,
     write_load,
 )
-from streams.kafka.app import TopicNames
 from streams.ops.broker import EmbeddedBroker
 
 logger = logging.getLogger(__name__)
@@ -60,10 +62,15 @@ SCALE_RUNS = 3
 FLAT = 0.20  # the target: per-event cost within 20 % across sizes
 
 
+def baseline_topic(prefix: str) -> str:
+    """The topic of ``prefix``'s events one record per event, for the no-op agent."""
+    return f"{prefix}.events-one-per-message"
+
+
 async def noop_baseline(
     broker: EmbeddedBroker, directory: Path, prefix: str, total: int, *, timeout: float
 ) -> Drain:
-    """Run the no-op Faust agent over the events topic of ``prefix`` until it saw ``total``."""
+    """Run the no-op Faust agent over ``baseline_topic(prefix)`` until it saw ``total``."""
     out = directory / f"{prefix}-noop.json"
     log = directory / f"{prefix}-noop.log"
     command = [
@@ -73,7 +80,7 @@ async def noop_baseline(
         "--broker",
         broker.url,
         "--topic",
-        TopicNames.for_prefix(prefix).events,
+        baseline_topic(prefix),
         "--app-id",
         f"{prefix}-noop",
         "--partitions",
@@ -116,7 +123,10 @@ async def _run_size(
     load = write_load(directory / f"{prefix}.jsonl", seed=SEED, events=size)
     try:
         await preload(broker, prefix, load)
-        noop = await noop_baseline(broker, directory, prefix, size, timeout=timeout) if baseline else None
+        noop = None
+        if baseline:
+            await preload_one_per_message(broker, baseline_topic(prefix), load)
+            noop = await noop_baseline(broker, directory, prefix, size, timeout=timeout)
         return await run_until_drained(broker, directory, prefix, size, timeout=timeout), noop
     finally:
         load.unlink(missing_ok=True)
@@ -138,10 +148,11 @@ def _pipeline_rows(size: int, pairs: list[tuple[Drain, Drain]]) -> list[tuple[st
             f" runs: {runs([o for o, _ in pairs])})",
         ),
         (
-            f"Faust no-op agent (same settings and batching), same topic, own consumer group (best of {len(pairs)})",
+            "Faust no-op agent (same settings and batching), the same events one record each"
+            f" (a stock Faust design's log), own consumer group (best of {len(pairs)})",
             f"{noop.rate:,.0f} events/s ({noop.events:,} in {noop.seconds:.2f} s; runs: {runs([n for _, n in pairs])})",
         ),
-        ("ratio, best against best (target ≥ 0.5×)", f"{ours.rate / noop.rate:.2f}×"),
+        ("ratio, best against best (target ≥ 1.5×)", f"{ours.rate / noop.rate:.2f}×"),
         ("ratio of each pair, in the order run", ", ".join(f"{o.rate / n.rate:.2f}×" for o, n in pairs)),
     ]
 

@@ -64,7 +64,7 @@ from bench.harness import (
     write_load,
 )
 from bench.reads import PROFILE, TIMELINE
-from schemas.event import encode_event
+from schemas import Event
 from streams.ops.broker import EmbeddedBroker
 from streams.ops.importer import parse_line
 from streams.kafka.producer import EventProducer
@@ -123,17 +123,19 @@ def _chunks(items: list[T]) -> list[list[T]]:
     return [items[i : i + BATCH] for i in range(0, len(items), BATCH)]
 
 
-async def raw_producer(broker: EmbeddedBroker, topic: str, records: list[tuple[bytes, bytes]]) -> Sent:
+async def raw_producer(broker: EmbeddedBroker, topic: str, events: list[Event]) -> Sent:
+    """The edge's producer called directly with each request's records, made beforehand."""
     await ensure_topics(broker.bootstrap, [(topic, PARTITIONS, {})])
     producer = EventProducer(broker.bootstrap, topic, timeout=60)
     await producer.start()
-
-    async def send(batch: list[tuple[bytes, bytes]]) -> bool:
-        await producer.send_all(batch)
-        return True
-
     try:
-        return await _send_all([(len(batch), batch) for batch in _chunks(records)], send)
+        requests = [(len(chunk), await producer.records_of(chunk)) for chunk in _chunks(events)]
+
+        async def send(records: dict[int, list[bytes]]) -> bool:
+            await producer.send_records(records, 0)
+            return True
+
+        return await _send_all(requests, send)
     finally:
         await producer.stop()
 
@@ -283,11 +285,8 @@ async def run(broker: EmbeddedBroker, directory: Path, *, quick: bool) -> list[S
         accepted = 0
         for n, load in enumerate(loads):
             now_ms = time.time_ns() // 1_000_000
-            records = [
-                (event.identity_key, encode_event(event))
-                for event in (parse_line(line, source=SOURCE, received_at_ms=now_ms) for line in load)
-            ]
-            raw = await raw_producer(broker, f"{prefix}-raw{n}", records)
+            events = [parse_line(line, source=SOURCE, received_at_ms=now_ms) for line in load]
+            raw = await raw_producer(broker, f"{prefix}-raw{n}", events)
             ours = await over_http(node, load)
             if n:
                 sent.append((ours, raw))

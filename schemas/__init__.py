@@ -6,7 +6,7 @@ from schemas.errors import (
     SchemaError,
     TracklogError,
 )
-from schemas.event import Event, EventType, decode_event, encode_event
+from schemas.event import Event, EventType, decode_event, encode_event, event_from_wire
 from schemas.parse import (
     Limits,
     check_request_size,
@@ -28,6 +28,7 @@ __all__ = [
     "check_request_size",
     "decode_event",
     "encode_event",
+    "event_from_wire",
     "format_rfc3339_ms",
     "parse_batch",
     "parse_body",

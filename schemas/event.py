@@ -136,34 +136,41 @@ def encode_event(event: Event) -> bytes:
         raise InvalidEventError(None, "", f"not representable as JSON: {e}") from e
 
 
-def _own_object(body: dict[str, Any], key: str) -> dict[str, Any]:
+def _own_object(body: dict[str, Any], key: str, index: int | None) -> dict[str, Any]:
     """`read_object` without its copy: the body was decoded here, so nothing shares it."""
     value = body.get(key)
-    return value if type(value) is dict else read_object(body, key, None)
+    return value if type(value) is dict else read_object(body, key, index)
 
 
 def decode_event(raw: bytes) -> Event:
     """Read back what `encode_event` wrote; InvalidEventError(index=None) if malformed."""
-    body = load_object(raw)
-    type_name = require_string(body, "type", None)
+    return event_from_wire(load_object(raw))
+
+
+def event_from_wire(body: object, index: int | None = None) -> Event:
+    """The event of one decoded wire object (what `encode_event` wrote, decoded);
+    InvalidEventError naming `index` (its place in a record) and the field if not one."""
+    if type(body) is not dict:
+        raise InvalidEventError(index, "", "expected a JSON object")
+    type_name = require_string(body, "type", index)
     event_type = _EVENT_TYPES.get(type_name)
     if event_type is None:
-        raise InvalidEventError(None, "type", f"unknown event type {quote(type_name)}")
+        raise InvalidEventError(index, "type", f"unknown event type {quote(type_name)}")
     return Event(
         type=event_type,
-        message_id=require_string(body, "messageId", None),
-        source=require_string(body, "source", None),
-        user_id=read_string(body, "userId", None),
-        anonymous_id=read_string(body, "anonymousId", None),
-        event=read_string(body, _name_key(event_type), None),
-        timestamp_ms=require_time(body, "timestamp", None),
-        received_at_ms=require_time(body, "receivedAt", None),
-        sent_at_ms=read_time(body, "sentAt", None),
-        original_timestamp_ms=read_time(body, "originalTimestamp", None),
-        properties=_own_object(body, "properties"),
-        traits=_own_object(body, "traits"),
-        context=_own_object(body, "context"),
-        previous_id=read_string(body, "previousId", None),
-        group_id=read_string(body, "groupId", None),
-        integrations=_own_object(body, "integrations"),
+        message_id=require_string(body, "messageId", index),
+        source=require_string(body, "source", index),
+        user_id=read_string(body, "userId", index),
+        anonymous_id=read_string(body, "anonymousId", index),
+        event=read_string(body, _name_key(event_type), index),
+        timestamp_ms=require_time(body, "timestamp", index),
+        received_at_ms=require_time(body, "receivedAt", index),
+        sent_at_ms=read_time(body, "sentAt", index),
+        original_timestamp_ms=read_time(body, "originalTimestamp", index),
+        properties=_own_object(body, "properties", index),
+        traits=_own_object(body, "traits", index),
+        context=_own_object(body, "context", index),
+        previous_id=read_string(body, "previousId", index),
+        group_id=read_string(body, "groupId", index),
+        integrations=_own_object(body, "integrations", index),
     )

@@ -8,6 +8,8 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from schemas import Event
+from schemas.log import decode_events
 from streams.kafka.topics import assign_all
 
 
@@ -65,3 +67,30 @@ async def lag(bootstrap: str, group: str, topics: list[str]) -> dict[str, int]:
     finally:
         await consumer.stop()
         await admin.close()
+
+
+def logged_events(records: list[Any]) -> list[tuple[Any, Event]]:
+    """Every event of the events log's ``records``, in log order, each with its record."""
+    found: list[tuple[Any, Event]] = []
+    for record in sorted(records, key=lambda r: (r.partition, r.offset)):
+        for event in decode_events(record.value):
+            assert isinstance(event, Event), event
+            found.append((record, event))
+    return found
+
+
+async def events_on(bootstrap: str, topic: str, count: int) -> list[tuple[Any, Event]]:
+    """The first ``count`` events on the events log ``topic``, each with its record;
+    fails if they do not arrive in 10 s."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        records: list[Any] = []
+        while len(logged_events(records)) < count:
+            batch = await consumer.getmany(timeout_ms=10_000)
+            assert batch, f"only {len(logged_events(records))} of {count} events arrived on {topic}"
+            for part in batch.values():
+                records.extend(part)
+        return logged_events(records)
+    finally:
+        await consumer.stop()

@@ -1,11 +1,11 @@
-"""The record reader (``schemas.records.Reader``), raising the query core's decode error."""
+"""The record reader (``schemas.reader.Reader``), raising the query core's decode error."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
 from query.domain.errors import RecordDecodeError
-from schemas.records import Reader as _Reader
+from schemas.reader import Reader as _Reader
 
 
 class Reader(_Reader):

@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from itertools import islice
 
-from query.domain.changes import decode_change_cursor, encode_change_cursor, order_key
+from query.domain.changes import decode_change_cursor, encode_change_cursor
 from query.graphql.context import Context
 from query.graphql.registry_reads import list_sources
 from query.web.params import Params

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from query.domain import IdentityGuards, LinkResult
 from streams.adapters.faust import Stream, transport_producer
-from streams.agents.outbox import DeadLetters, ProducerOutbox
+from streams.agents.outbox import Dead, DeadLetters, ProducerOutbox
 from streams.agents.steps import BATCH, BATCH_WAIT
 from streams.folds.links import LinkFold
 from streams.folds.records import Message
@@ -30,7 +30,7 @@ class LinksStep:
 
     links: int = 0  # entries read, applied or set aside
     results: list[LinkResult] = field(default_factory=list)
-    dead: list[tuple[Message, str]] = field(default_factory=list)
+    dead: list[Dead] = field(default_factory=list)
 
 
 def fold_links(messages: Iterable[Message], fold_of: Callable[[int], LinkFold]) -> LinksStep:
@@ -40,10 +40,10 @@ def fold_links(messages: Iterable[Message], fold_of: Callable[[int], LinkFold]) 
         try:
             folded = fold_of(message.partition).fold(message.value or b"")
         except ValueError as exc:
-            step.dead.append((message, str(exc)))
+            step.dead.append(Dead(message, str(exc)))
             continue
         if folded.failures:
-            step.dead.append((message, "; ".join(f"links[{i}]: {why}" for i, why in folded.failures)))
+            step.dead.append(Dead(message, "; ".join(f"links[{i}]: {why}" for i, why in folded.failures)))
         step.results += folded.results
         step.links += folded.links
     return step
@@ -70,8 +70,8 @@ class FoldIdentities:
                 return LinkFold(identities, members, guards=self._guards)
 
             step = fold_links([event.message for event in events], fold_of)
-            for message, reason in step.dead:
-                await dead_letters.send(NAME, message, reason)
+            for dead in step.dead:
+                await dead_letters.send(NAME, dead)
             for result in step.results:
                 if result.refused is not None:
                     metrics.refused_links.labels(result.refused.value).inc()

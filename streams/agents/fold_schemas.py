@@ -15,7 +15,7 @@ import orjson
 from registry import RegistryError, SchemaChange
 from schemas import SchemaError
 from streams.adapters.faust import Stream, transport_producer
-from streams.agents.outbox import DeadLetters, Outbox, ProducerOutbox
+from streams.agents.outbox import Dead, DeadLetters, Outbox, ProducerOutbox
 from streams.agents.steps import BATCH, BATCH_WAIT, KEEP_SCHEMA_ROWS, Pace
 from streams.folds.records import Message
 from streams.folds.schemas import SchemaFold
@@ -36,7 +36,7 @@ class SchemaStep:
     events: int = 0  # events its records carried, folded or already seen
     changes: list[tuple[bytes, SchemaChange]] = field(default_factory=list)  # (schema key, change)
     commands: list[str] = field(default_factory=list)  # ids of the commands applied
-    dead: list[tuple[Message, str]] = field(default_factory=list)
+    dead: list[Dead] = field(default_factory=list)
 
 
 async def fold_records(messages: Iterable[Message], fold_of: Callable[[int], SchemaFold], pace: Pace) -> SchemaStep:
@@ -47,11 +47,11 @@ async def fold_records(messages: Iterable[Message], fold_of: Callable[[int], Sch
         try:
             folded = fold_of(message.partition).fold_message(message)
         except (SchemaError, RegistryError, ValueError) as exc:
-            step.dead.append((message, str(exc)))
+            step.dead.append(Dead(message, str(exc)))
             continue
         if folded.failures:
             reason = "; ".join(f"event {o.message_id}: {exc}" for o, exc in folded.failures)
-            step.dead.append((message, reason))
+            step.dead.append(Dead(message, reason))
         if folded.command is not None:
             step.commands.append(folded.command)
         step.events += folded.events
@@ -89,8 +89,8 @@ class FoldSchemas:
         async for events in stream.take_events(BATCH, within=BATCH_WAIT):
             with self.folds.step():
                 step = await fold_records([event.message for event in events], self.folds.of, pace)
-                for message, reason in step.dead:
-                    await dead_letters.send(NAME, message, reason)
+                for dead in step.dead:
+                    await dead_letters.send(NAME, dead)
                 await self.folds.flush(producer)
             if step.commands:
                 tracklog.column_changes.notify()

@@ -44,6 +44,17 @@ class ListOutbox:
         self.sent.append((topic, key, value, headers))
 
 
+@dataclass(frozen=True)
+class Dead:
+    """A message an agent could not process, or one item of it (``index``, with the
+    item's own bytes as ``value``) that it set aside while it folded the rest."""
+
+    message: Message
+    reason: str
+    index: int | None = None
+    value: bytes | None = None
+
+
 class DeadLetters:
     """Sends what an agent cannot process to the dead-letter topic, with its reason and
     position, and counts it; the partition goes on."""
@@ -53,19 +64,23 @@ class DeadLetters:
         self._topic = topic
         self._metrics = metrics
 
-    async def send(self, agent: str, message: Message, reason: str) -> None:
+    async def send(self, agent: str, dead: Dead) -> None:
+        message, reason = dead.message, dead.reason
         self._metrics.dead_letters.labels(agent).inc()
-        logger.warning(
-            "dead-lettered %s[%s]@%s in %s: %s", message.topic, message.partition, message.offset, agent, reason
-        )
-        value = message.value if isinstance(message.value, bytes | bytearray) else b""
-        record = {
+        where = f"{message.topic}[{message.partition}]@{message.offset}"
+        if dead.index is not None:
+            where += f" #{dead.index}"
+        logger.warning("dead-lettered %s in %s: %s", where, agent, reason)
+        value = dead.value if dead.value is not None else message.value
+        record: dict[str, object] = {
             "agent": agent,
             "reason": reason,
             "topic": message.topic,
             "partition": message.partition,
             "offset": message.offset,
-            "value": bytes(value).decode("utf-8", "replace"),
         }
+        if dead.index is not None:
+            record["index"] = dead.index  # the item's place in the record
+        record["value"] = bytes(value or b"").decode("utf-8", "replace")
         key = message.key if isinstance(message.key, bytes) else None
         await self._outbox.send(self._topic, key, orjson.dumps(record))

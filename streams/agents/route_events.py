@@ -12,11 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+
+import orjson
+
 from registry import RegistryError, SchemaKey
-from schemas import SchemaError, decode_event
+from schemas import InvalidEventError, SchemaError, event_from_wire
+from schemas.log import record_items
 from streams.adapters.faust import Event, Stream, transport_producer
-from streams.agents.outbox import DeadLetters, Outbox, ProducerOutbox
-from streams.agents.steps import BATCH, BATCH_WAIT, KEEP_PROFILES, Pace
+from streams.agents.outbox import Dead, DeadLetters, Outbox, ProducerOutbox
+from streams.agents.steps import BATCH_WAIT, KEEP_PROFILES, ROUTE_RECORDS, Pace
 from streams.folds.commands import KIND_HEADER
 from streams.folds.events import EventFold
 from streams.folds.links import StatedLink, link_records
@@ -38,30 +42,53 @@ class Routed:
     observed: dict[bytes, list[Observation]] = field(default_factory=dict)
     # The step's identity links, in log order: one record.
     links: list[StatedLink] = field(default_factory=list)
-    # Messages that could not be folded, with the reason.
-    dead: list[tuple[Message, str]] = field(default_factory=list)
+    # Records, or events of one, that could not be folded, with the reason.
+    dead: list[Dead] = field(default_factory=list)
+    events: int = 0  # events the step's records held, folded or set aside
 
 
 async def route(messages: Iterable[Message], fold_of: Callable[[int], EventFold], pace: Pace) -> Routed:
-    """Fold each message's event into its partition's ``EventFold``; gather the rest."""
+    """Fold each record's events, in order, into its partition's ``EventFold``; gather
+    the rest. A bad event is set aside alone (with its index); its neighbours fold."""
     routed = Routed()
+    observed = routed.observed
     for message in messages:
-        await pace()
         fold = fold_of(message.partition)
         try:
-            event = decode_event(message.value or b"")
-        except SchemaError as exc:
-            routed.dead.append((message, str(exc)))
+            items = record_items(message.value or b"")
+        except ValueError as exc:
+            routed.dead.append(Dead(message, str(exc)))
             continue
-        routed.links.extend(fold.fold(message.key or b"", event))
-        try:
-            observation = observe(event, partition=message.partition, offset=message.offset)
-        except RegistryError as exc:
-            routed.dead.append((message, str(exc)))
-            continue
-        key = SchemaKey(event.source, event.type.value, event.schema_event_name)
-        routed.observed.setdefault(key.encode(), []).append(observation)
+        routed.events += len(items)
+        for index, item in enumerate(items):
+            await pace()
+            try:
+                event = event_from_wire(item, index)
+                routed.links.extend(fold.fold(event.identity_key, event))
+                observation = observe(event, partition=message.partition, offset=message.offset)
+            except (SchemaError, RegistryError) as exc:
+                routed.dead.append(Dead(message, f"events[{index}]: {_reason(exc)}", index, _bytes(item)))
+                continue
+            key = SchemaKey(event.source, event.type.value, event.schema_event_name).encode()
+            found = observed.get(key)
+            if found is None:
+                observed[key] = [observation]
+            else:
+                found.append(observation)
     return routed
+
+
+def _reason(exc: SchemaError | RegistryError) -> str:
+    if isinstance(exc, InvalidEventError):
+        return f"{exc.path}: {exc.reason}" if exc.path else exc.reason
+    return str(exc)
+
+
+def _bytes(item: object) -> bytes:
+    try:
+        return orjson.dumps(item)
+    except orjson.JSONEncodeError:  # decoded from JSON, so it encodes: never here
+        return repr(item).encode()
 
 
 async def send_routed(routed: Routed, names: TopicNames, outbox: Outbox, dead_letters: DeadLetters) -> None:
@@ -71,12 +98,12 @@ async def send_routed(routed: Routed, names: TopicNames, outbox: Outbox, dead_le
     for key, observations in routed.observed.items():
         for value in observation_records(observations):
             await outbox.send(names.schema_input, key, value, [(KIND_HEADER, OBSERVATIONS)])
-    for message, reason in routed.dead:
-        await dead_letters.send(NAME, message, reason)
+    for dead in routed.dead:
+        await dead_letters.send(NAME, dead)
 
 
 class RouteEvents:
-    """The agent: a step of up to ``BATCH`` events at a time, flushed before the next."""
+    """The agent: a step of up to ``ROUTE_RECORDS`` records at a time, flushed before the next."""
 
     def __init__(self, tracklog: Tracklog, metrics: Metrics, requests: Requests | None) -> None:
         self._tracklog = tracklog
@@ -102,12 +129,12 @@ class RouteEvents:
         outbox = ProducerOutbox(producer)
         dead_letters = DeadLetters(outbox, tracklog.names.dead_letter, self._metrics)
         pace = Pacer(requests=self._requests)
-        async for events in stream.take_events(BATCH, within=BATCH_WAIT):
+        async for events in stream.take_events(ROUTE_RECORDS, within=BATCH_WAIT):
             with self.folds.step():
                 routed = await route(_messages(events), self.folds.of, pace)
                 await send_routed(routed, tracklog.names, outbox, dead_letters)
                 await self.folds.flush(producer)
-            self._metrics.processed.labels(NAME).inc(len(events))
+            self._metrics.processed.labels(NAME).inc(routed.events)
 
 
 def _messages(events: list[Event]) -> list[Message]:

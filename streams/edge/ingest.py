@@ -24,7 +24,6 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount, Route
 
 from schemas import (
-    Event,
     EventType,
     Limits,
     parse_batch,
@@ -32,7 +31,6 @@ from schemas import (
     parse_call,
     write_key_of,
 )
-from schemas.event import encode_event
 from streams.edge.auth import basic_user
 from streams.edge.body import read_body
 from streams.errors import OverloadedError, UnauthorizedError
@@ -168,7 +166,7 @@ class Ingest:
             ]
         if events:
             with self._metrics.produce_seconds.time():
-                await self._producer.send_all([_record(event) for event in events])
+                await self._producer.send_events(events)
             self._metrics.ingested.labels(source).inc(len(events))
         return SUCCESS
 
@@ -194,7 +192,3 @@ class Ingest:
                 key,
             )
         return key
-
-
-def _record(event: Event) -> tuple[bytes, bytes]:
-    return event.identity_key, encode_event(event)

@@ -18,7 +18,7 @@ Sent = asyncio.Future[RecordMetadata]
 
 
 async def send_batches(
-    producer: AIOKafkaProducer, topic: str, partition: int, records: Iterable[tuple[bytes, bytes | None]]
+    producer: AIOKafkaProducer, topic: str, partition: int, records: Iterable[tuple[bytes | None, bytes | None]]
 ) -> list[tuple[Sent, int]]:
     """Send ``records`` to one partition as record batches (aiokafka's ``send_batch``):
     one batch unless they outgrow it, and no future per record. Return each batch's
@@ -32,7 +32,7 @@ async def send_batches(
             sends.append((await producer.send_batch(batch, topic, partition=partition), count))
             batch, count = producer.create_batch(), 0
             if batch.append(key=key, value=value, timestamp=None) is None:
-                raise ValueError(f"a {topic} record of {len(key) + len(value or b'')} bytes outgrows a batch")
+                raise ValueError(f"a {topic} record of {len(key or b'') + len(value or b'')} bytes outgrows a batch")
         count += 1
     if count:
         sends.append((await producer.send_batch(batch, topic, partition=partition), count))

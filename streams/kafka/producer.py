@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
 
+from schemas import Event, encode_event
+from schemas.log import event_records
 from streams.errors import BrokerUnavailableError
 from streams.kafka.batches import send_batches
 
@@ -61,45 +64,66 @@ class EventProducer:
         except TimeoutError:
             logger.warning("the producer did not flush within %.0f s; dropped unacknowledged writes", self._timeout)
 
-    async def send_all(self, records: Sequence[tuple[bytes, bytes]]) -> None:
-        """Append every (key, value) to the topic; return once the broker acked them all.
+    async def send_events(self, events: Sequence[Event]) -> None:
+        """Append the events to the log, each in its identity key's partition, in order:
+        one record per partition (``schemas.log``); return once the broker acked them all.
 
         Raises BrokerUnavailableError when that does not happen within the timeout; then
         none of them counts as acknowledged (some may still land: consumers dedupe by
         messageId, so the client's retry is harmless).
         """
-        if self._producer is None:
-            raise BrokerUnavailableError("the node is not connected to the broker yet")
-        try:
-            await asyncio.wait_for(self._send(self._producer, records), self._timeout)
-        except (KafkaError, TimeoutError) as exc:
-            logger.warning("broker did not acknowledge %d events: %r", len(records), exc)
-            raise BrokerUnavailableError(
-                f"the broker did not acknowledge the write: {exc!r}"
-            ) from exc
+        await self._within(self._send_events(events), len(events))
 
-    async def _send(
-        self, producer: AIOKafkaProducer, records: Sequence[tuple[bytes, bytes]]
-    ) -> None:
-        # One record batch per partition rather than a send and a future per record: a
-        # tenth of the edge's CPU. The partition is the one
-        # producer.send would pick: murmur2 of the key over the topic's partitions.
+    async def _send_events(self, events: Sequence[Event]) -> None:
+        await self._send(self._connected(), await self.records_of(events))
+
+    async def records_of(self, events: Sequence[Event]) -> dict[int, list[bytes]]:
+        """The log records of ``events``, by partition: the partition producer.send would
+        pick for each event's identity key (murmur2 of the key over the topic's
+        partitions), so each user's events stay in one partition, in order."""
+        producer = self._connected()
         partitions = sorted(await producer.partitions_for(self._topic))
         if partitions != self._partitions:
             self._partitions, self._partition_of = partitions, {}
         partition_of = self._partition_of
-        by_partition: dict[int, list[tuple[bytes, bytes]]] = {}
-        for key, value in records:
+        by_partition: dict[int, list[bytes]] = {}
+        for event in events:
+            key = event.identity_key
             partition = partition_of.get(key)
             if partition is None:
                 # aiokafka's murmur2 is Python, ~3 µs a key; users send many events each.
                 if len(partition_of) >= _PARTITION_CACHE:
                     partition_of.clear()
                 partition = partition_of[key] = _PARTITIONER(key, partitions, partitions)
-            by_partition.setdefault(partition, []).append((key, value))
+            encoded = by_partition.get(partition)
+            if encoded is None:
+                encoded = by_partition[partition] = []
+            encoded.append(encode_event(event))
+        return {partition: event_records(encoded) for partition, encoded in by_partition.items()}
+
+    async def send_records(self, records: dict[int, list[bytes]], events: int) -> None:
+        """Append ``records`` (by partition, what ``records_of`` made of ``events``
+        events) and wait for the broker's acks; BrokerUnavailableError as ``send_events``."""
+        await self._within(self._send(self._connected(), records), events)
+
+    async def _within(self, sending: Coroutine[Any, Any, None], events: int) -> None:
+        """``sending``, bounded by the timeout; the broker's failures become ours."""
+        try:
+            await asyncio.wait_for(sending, self._timeout)
+        except (KafkaError, TimeoutError) as exc:
+            logger.warning("broker did not acknowledge %d events: %r", events, exc)
+            raise BrokerUnavailableError(f"the broker did not acknowledge the write: {exc!r}") from exc
+
+    def _connected(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            raise BrokerUnavailableError("the node is not connected to the broker yet")
+        return self._producer
+
+    async def _send(self, producer: AIOKafkaProducer, records: dict[int, list[bytes]]) -> None:
+        # One record batch per partition rather than a send and a future per record.
         sends = [
             send
-            for partition, rows in by_partition.items()
-            for send, _ in await send_batches(producer, self._topic, partition, rows)
+            for partition, values in records.items()
+            for send, _ in await send_batches(producer, self._topic, partition, ((None, v) for v in values))
         ]
         await asyncio.gather(*sends)

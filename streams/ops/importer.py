@@ -20,7 +20,6 @@ from typing import IO
 import orjson
 
 from schemas import Event, SchemaError, parse_body, parse_call
-from schemas.event import encode_event
 from streams.kafka.app import Tracklog
 from streams.kafka.producer import EventProducer
 from streams.kafka.topics import ensure_topics
@@ -73,7 +72,7 @@ async def import_file(
     report: ImportReport,
     progress: Progress | None = None,
 ) -> None:
-    batch: list[tuple[bytes, bytes]] = []
+    batch: list[Event] = []
     with open(path, "rb") as raw:
         for number, line in enumerate(_lines(raw, path.name), start=1):
             if not line.strip():
@@ -86,15 +85,15 @@ async def import_file(
             except orjson.JSONDecodeError as exc:  # pragma: no cover - parse_body wraps it
                 report.skip(f"{path}:{number}", f"invalid JSON: {exc}")
                 continue
-            batch.append((event.identity_key, encode_event(event)))
+            batch.append(event)
             if len(batch) >= batch_size:
-                await producer.send_all(batch)
+                await producer.send_events(batch)
                 report.events += len(batch)
                 batch.clear()
                 if progress is not None:
                     progress(raw.tell(), report.events)
         if batch:
-            await producer.send_all(batch)
+            await producer.send_events(batch)
             report.events += len(batch)
         if progress is not None:
             progress(raw.tell(), report.events)

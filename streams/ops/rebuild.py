@@ -26,7 +26,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from query.domain import DomainError, IdentityGuards
 from registry import RegistryError
-from schemas import SchemaError, decode_event
+from schemas import InvalidEventError, SchemaError
+from schemas.log import decode_events
 from streams.adapters.faust import Table
 from streams.folds.records import Message
 from streams.kafka.app import Tracklog
@@ -152,7 +153,9 @@ class _Refold:
             fold = self._event_folds[p] = EventFold(
                 rows(tracklog.event_dedupe, p), rows(tracklog.profiles, p), rows(tracklog.timeline, p)
             )
-        fold.fold(message.key or b"", decode_event(message.value or b""))
+        for item in decode_events(message.value or b""):
+            if not isinstance(item, InvalidEventError):  # route-events set it aside
+                fold.fold(item.identity_key, item)
 
     def link(self, message: Message) -> None:
         tracklog, p = self._tracklog, message.partition

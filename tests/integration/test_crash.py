@@ -22,11 +22,10 @@ import httpx
 import pytest
 
 from query.domain import ANONYMOUS_ID, USER_ID, primary_identifier
-from schemas import decode_event
 from streams.ops.broker import EmbeddedBroker
 from tests.integration.conftest import StartNode
 from tests.nodes import TRACKLOG, NodeProcess
-from tests.topics import all_records, lag
+from tests.topics import all_records, lag, logged_events
 from tests.waiting import wait_until
 
 PROFILE = "query ($id: String!, $idType: String) { profile(id: $id, idType: $idType) { id eventCount } }"
@@ -169,7 +168,7 @@ async def _drain(node: NodeProcess, kafka: EmbeddedBroker, topics: list[str]) ->
 async def _check_every_event_counted_once(
     node: NodeProcess, kafka: EmbeddedBroker, events_topic: str, acked: set[str]
 ) -> None:
-    events = [decode_event(record.value) for record in await all_records(kafka.bootstrap, events_topic)]
+    events = [event for _, event in logged_events(await all_records(kafka.bootstrap, events_topic))]
     on_log = {event.message_id for event in events}
     assert acked <= on_log  # every acknowledged call was kept
 

@@ -20,7 +20,6 @@ import pytest
 import uvicorn
 from prometheus_client.parser import text_string_to_metric_families
 
-from schemas import decode_event
 from streams.ops.broker import EmbeddedBroker, free_port
 from streams.metrics import Metrics
 from streams.kafka.producer import EventProducer
@@ -28,7 +27,7 @@ from streams.kafka.topics import ensure_topics
 from tests.brokers import running_broker, stalled
 from tests.integration.edge import WRITE_KEY, edge_app
 from tests.nodes import fresh_prefix
-from tests.topics import read_records
+from tests.topics import events_on
 from tests.waiting import eventually
 
 INFLIGHT = "tracklog_ingest_inflight_requests"
@@ -105,8 +104,8 @@ async def test_past_the_limit_a_stalled_broker_costs_a_503_at_once_and_nothing_i
         assert await sample(client, INFLIGHT) == 0
 
     acknowledged = {f"m-{n}" for n in range(limit + 2)}
-    records = await read_records(stallable.bootstrap, topic, len(acknowledged))
-    assert {decode_event(r.value).message_id for r in records} == acknowledged
+    logged = await events_on(stallable.bootstrap, topic, len(acknowledged))
+    assert {event.message_id for _, event in logged} == acknowledged
 
 
 def _status_kb(field: str) -> int:

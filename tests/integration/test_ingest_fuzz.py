@@ -17,11 +17,11 @@ import pytest
 from hypothesis import HealthCheck, currently_in_test_context, event, given, settings
 from hypothesis import strategies as st
 
-from schemas import EventType, SchemaError, decode_event
+from schemas import EventType, SchemaError
 from streams.ops.broker import EmbeddedBroker
 from tests.hostile import BOMB, batch_bodies, bodies, encoded, parse_request, single_bodies
 from tests.integration.edge import NOW_MS, WRITE_KEY
-from tests.topics import read_records
+from tests.topics import events_on
 
 ENDPOINTS: dict[str, EventType | None] = {
     "/v1/track": EventType.TRACK,
@@ -214,8 +214,8 @@ async def test_gzip_members_are_read_one_after_another(
         "/v1/track", content=content, headers={"authorization": VALID_AUTH, "content-encoding": "gzip"}
     )
     assert response.status_code == 200, response.text
-    [record] = await read_records(kafka.bootstrap, topic, 1)
-    assert decode_event(record.value).message_id == "m-gz"
+    [(_, event)] = await events_on(kafka.bootstrap, topic, 1)
+    assert event.message_id == "m-gz"
 
 
 async def test_hostile_property_names_reach_the_log_intact(
@@ -228,5 +228,5 @@ async def test_hostile_property_names_reach_the_log_intact(
         auth=WRITE_KEY,
     )
     assert response.status_code == 200, response.text
-    [record] = await read_records(kafka.bootstrap, topic, 1)
-    assert decode_event(record.value).properties == properties
+    [(_, event)] = await events_on(kafka.bootstrap, topic, 1)
+    assert event.properties == properties

@@ -102,9 +102,14 @@ def test_an_alias_merges_two_profiles_and_logs_the_merge(start_node: StartNode) 
     batch = [
         _call("identify", "e1", 0, anonymousId="web-1", userId="eve", traits={"plan": "pro"}),
         _call("identify", "e2", 1, anonymousId="ios-1", userId="eve-mobile", traits={"os": "ios"}),
-        _call("alias", "e3", 2, previousId="eve-mobile", userId="eve"),
     ]
     assert node.post("/v1/batch", {"batch": batch}).status_code == 200
+    # Two profiles first: links of different users' partitions reach the graph in no
+    # set order, and the alias merges only if both profiles exist before it.
+    _profile(node, "eve", events=1)
+    _profile(node, "eve-mobile", events=1)
+    alias = _call("alias", "e3", 2, previousId="eve-mobile", userId="eve")
+    assert node.post("/v1/batch", {"batch": [alias]}).status_code == 200
 
     def merged() -> dict[str, Any] | None:
         found = node.graphql(PROFILE, id="ios-1", idType=None)["profile"]

@@ -6,8 +6,11 @@ import asyncio
 from typing import Any
 
 import httpx
+import orjson
 from aiokafka import AIOKafkaProducer
 
+from schemas import encode_event, parse_call
+from schemas.log import event_records
 from streams.ops.broker import EmbeddedBroker
 
 from tests.integration.conftest import StartNode
@@ -91,30 +94,44 @@ def test_a_poison_message_is_dead_lettered_and_the_partition_goes_on(
 ) -> None:
     node = start_node(TRACKLOG_PARTITIONS="1")
     prefix = node.env["TRACKLOG_TOPIC_PREFIX"]
+    good = [
+        _track("u1", "Around Poison", f"m{n}", {"n": n}, "2026-11-20T10:00:00Z") for n in range(2)
+    ]
 
     async def produce_garbage() -> None:
         producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap)
         await producer.start()
         try:
-            await producer.send_and_wait(f"{prefix}.events", key=b"u1", value=b"\xff not json")
-            await producer.send_and_wait(f"{prefix}.events", key=b"u1", value=b'{"type": "track"}')
+            await producer.send_and_wait(f"{prefix}.events", value=b"\xff not json")
+            # A record of three events whose middle one has no messageId.
+            [record] = event_records(
+                [_wire(good[0]), b'{"type": "track", "source": "web", "userId": "u1"}', _wire(good[1])]
+            )
+            await producer.send_and_wait(f"{prefix}.events", value=record)
         finally:
             await producer.stop()
 
     asyncio.run(produce_garbage())
-    good = _track("u1", "After Poison", "m1", {"ok": True}, "2026-11-20T10:00:00Z")
-    assert node.post("/v1/batch", {"batch": [good]}).status_code == 200
+    after = _track("u1", "After Poison", "m3", {"ok": True}, "2026-11-20T10:00:00Z")
+    assert node.post("/v1/batch", {"batch": [after]}).status_code == 200
     _schema(node, "After Poison", count=1)
+    _schema(node, "Around Poison", count=2)  # the bad event's neighbours were folded
 
     letters = asyncio.run(read_json(kafka.bootstrap, f"{prefix}.dead-letter", 2))
-    assert [(d["topic"], d["partition"], d["offset"]) for d in letters] == [
-        (f"{prefix}.events", 0, 0),
-        (f"{prefix}.events", 0, 1),
+    assert [(d["topic"], d["partition"], d["offset"], d.get("index")) for d in letters] == [
+        (f"{prefix}.events", 0, 0, None),
+        (f"{prefix}.events", 0, 1, 1),
     ]
     assert "JSON" in letters[0]["reason"]
-    assert letters[1]["reason"].startswith("messageId")
+    assert letters[1]["reason"].startswith("events[1]: messageId")
+    assert orjson.loads(letters[1]["value"])["userId"] == "u1"  # the bad event alone
     metrics = httpx.get(f"{node.url}/metrics").text
     assert 'tracklog_dead_letters_total{agent="route-events"} 2.0' in metrics
+
+
+def _wire(call: dict[str, Any]) -> bytes:
+    """A call as the edge writes it onto the log."""
+    return encode_event(parse_call(call, None, source="web", received_at_ms=1_763_632_800_000, new_id=str))
 
 
 def test_redelivered_events_change_nothing(start_node: StartNode) -> None:

@@ -10,6 +10,7 @@ import orjson
 from query.domain import GraphView, Identifier
 from registry import Policy, SchemaKey
 from schemas import Event, EventType, decode_event, encode_event
+from schemas.log import event_records
 from streams.agents.fold_identities import fold_links
 from streams.agents.fold_schemas import fold_records
 from streams.agents.outbox import DeadLetters, ListOutbox
@@ -54,6 +55,11 @@ def _message(value: bytes, offset: int, *, key: bytes = b"u1", partition: int = 
     return SimpleNamespace(topic="t.events", partition=partition, offset=offset, key=key, value=value, headers=headers)
 
 
+def _record(*events: bytes) -> bytes:
+    [record] = event_records(events)
+    return record
+
+
 async def test_route_events_groups_a_steps_observations_by_schema_and_sets_a_bad_event_aside() -> None:
     tables: dict[int, dict[str, dict[bytes, bytes]]] = {}
     folds: dict[int, EventFold] = {}
@@ -64,20 +70,24 @@ async def test_route_events_groups_a_steps_observations_by_schema_and_sets_a_bad
             folds[partition] = EventFold(t["dedupe"], t["profiles"], t["timeline"])
         return folds[partition]
 
+    bad_event = b'{"type": "track", "messageId": "m-bad"}'
     messages = [
-        _message(_event(0), 10),
-        _message(b"{not json", 11),
-        _message(_event(1, name="Product Viewed"), 12),
-        _message(_event(2), 13),
-        _message(_event(3, user="u2", anon=None), 14, key=b"u2", partition=1),
+        _message(_record(_event(0), bad_event, _event(1, name="Product Viewed")), 10),
+        _message(b"{not a record", 11),
+        _message(_record(_event(2)), 12),
+        _message(_record(_event(3, user="u2", anon=None)), 14, key=b"u2", partition=1),
     ]
     routed = await route(messages, fold_of, no_pace)
     for fold in folds.values():
         fold.write_back()
 
-    # The bad event alone is set aside; its neighbours are folded.
-    assert [(m.offset, reason.split(":")[0]) for m, reason in routed.dead] == [(11, "body")]
-    assert [o.offset for o in routed.observed[ORDER]] == [10, 13, 14]  # log order
+    # The bad event alone is set aside, named by its index; its neighbours are folded.
+    assert [(d.message.offset, d.index, d.reason.split(":")[0]) for d in routed.dead] == [
+        (10, 1, "events[1]"),
+        (11, None, "events"),
+    ]
+    assert routed.events == 5
+    assert [o.offset for o in routed.observed[ORDER]] == [10, 12, 14]  # log order
     assert [o.message_id for o in routed.observed[SchemaKey("web", "track", "Product Viewed").encode()]] == ["m1"]
     # u1's link to a1 is stated once, however many of its events carry it.
     assert [(link.a.value, link.b.value) for link, _ in routed.links] in ([("u1", "a1")], [("a1", "u1")])
@@ -88,8 +98,9 @@ async def test_route_events_groups_a_steps_observations_by_schema_and_sets_a_bad
     topics = [(topic, key) for topic, key, _, _ in outbox.sent]
     assert topics.count((NAMES.schema_input, ORDER)) == 1
     assert (NAMES.identity_links, b"links") in topics
-    [(_, _, dead, _)] = [sent for sent in outbox.sent if sent[0] == NAMES.dead_letter]
-    assert orjson.loads(dead)["agent"] == "route-events" and orjson.loads(dead)["offset"] == 11
+    dead = [orjson.loads(value) for topic, _, value, _ in outbox.sent if topic == NAMES.dead_letter]
+    assert [(d["agent"], d["offset"], d.get("index")) for d in dead] == [("route-events", 10, 1), ("route-events", 11, None)]
+    assert orjson.loads(dead[0]["value"]) == orjson.loads(bad_event)  # the event alone, not its record
     [(_, _, record, headers)] = [sent for sent in outbox.sent if sent[1] == ORDER]
     assert headers == [(KIND_HEADER, OBSERVATIONS)]
     assert [o.message_id for o in decode_observations(record)] == ["m0", "m2", "m3"]
@@ -98,7 +109,7 @@ async def test_route_events_groups_a_steps_observations_by_schema_and_sets_a_bad
 async def test_a_replayed_step_folds_nothing_again() -> None:
     tables = {"dedupe": {}, "profiles": {}, "timeline": {}}
     fold = EventFold(tables["dedupe"], tables["profiles"], tables["timeline"])
-    messages = [_message(_event(n), n) for n in range(3)]
+    messages = [_message(_record(_event(n)), n) for n in range(3)]
     await route(messages, lambda _: fold, no_pace)
     fold.write_back()
     profile = dict(tables["profiles"])
@@ -116,7 +127,7 @@ def test_fold_identities_applies_a_records_good_links_and_names_the_bad_one() ->
     record = orjson.dumps({"links": [good[0], {"l": {}}, *good[1:]]})
     step = fold_links([_message(record, 0), _message(b"[]", 1)], lambda _: fold)
     assert step.links == len(good) + 1
-    assert [(m.offset, reason.split(":")[0]) for m, reason in step.dead] == [(0, "links[1]"), (1, "links")]
+    assert [(d.message.offset, d.reason.split(":")[0]) for d in step.dead] == [(0, "links[1]"), (1, "links")]
     graph: GraphView = GraphTables(identities, members)
     assert graph.profile_of(Identifier("user_id", "u1")) == graph.profile_of(Identifier("anonymous_id", "a1"))
 
@@ -130,8 +141,7 @@ def _links_record() -> bytes:
 async def test_fold_schemas_folds_records_applies_commands_and_sets_a_bad_record_aside() -> None:
     tables: list[dict[bytes, bytes]] = [{}, {}, {}, {}]
     fold = SchemaFold(*tables)
-    events = [_message(_event(n), n) for n in range(2)]
-    routed = await route(events, lambda _: EventFold({}, {}, {}), no_pace)
+    routed = await route([_message(_record(_event(0), _event(1)), 0)], lambda _: EventFold({}, {}, {}), no_pace)
     record = encode_observations(routed.observed[ORDER])
     command = encode_policy_command("c1", "properties.n", Policy.LOCK)
     messages = [
@@ -143,4 +153,4 @@ async def test_fold_schemas_folds_records_applies_commands_and_sets_a_bad_record
     assert step.events == 2
     assert [c.path for _, c in step.changes] == ["properties.n"]
     assert step.commands == ["c1"]
-    assert [(m.offset, reason.split(":")[0]) for m, reason in step.dead] == [(1, "observations")]
+    assert [(d.message.offset, d.reason.split(":")[0]) for d in step.dead] == [(1, "observations")]

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import pytest
 
-from registry import ColumnType, Finding, Inference, Limits
+from registry import ColumnType, Finding, Limits
 from schemas import decode_event
 from streams.folds.commands import KIND_HEADER
 from streams.folds.schemas import SchemaFold
@@ -20,7 +20,7 @@ from streams.folds.observations import (
     observation_records,
     observe,
 )
-from streams.ops.rebuild import Image, digest
+from streams.ops.rebuild import Image
 from tests.unit.streams.test_fold import KEY, TABLES, _event
 
 

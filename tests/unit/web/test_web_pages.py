@@ -108,7 +108,7 @@ async def test_a_profile_shows_identities_traits_and_timeline() -> None:
 @pytest.mark.parametrize(
     ("path", "status", "says"),
     [
-        (f"/schema?source=web&type=track&event=Nope", 404, "was not found"),
+        ("/schema?source=web&type=track&event=Nope", 404, "was not found"),
         (f"/column?{PRICE_SET}&path=properties.nope", 404, "was not found"),
         ("/schemas?source=nowhere", 404, "was not found"),
         ("/profiles?id=nobody", 404, "was not found"),
