@@ -3,8 +3,9 @@
 ``python -m bench.noop_agent --broker kafka://... --topic T --events N --out F`` reads
 topic T from the start in a consumer group of its own, with the node's Faust settings
 and its batching (``take_events`` of the agents' size), and counts. Once it has seen N
-events it writes ``{"events", "seconds"}`` to F (measured like the node: from the first
-batch seen to the last) and waits to be stopped.
+events it writes ``{"events", "seconds", "last_at"}`` to F (measured like the node: from
+the first batch seen to the last; ``last_at`` is the wall clock then) and waits to be
+stopped.
 """
 
 from __future__ import annotations
@@ -63,14 +64,22 @@ def build(args: argparse.Namespace, datadir: str) -> faust.App:
                 started_at, started_count = first
                 seconds = time.monotonic() - started_at
                 result: dict[str, object]
-                if started_count > args.events // 2:
+                if started_count > args.events // 2 and not args.end_to_end:
                     result = {"error": f"the first batch held {started_count} of {seen} events: run a larger load"}
                 else:
-                    result = {"events": seen - started_count, "seconds": seconds}
+                    # last_at: the wall clock when the last event was seen (end to end).
+                    result = {"events": seen - started_count, "seconds": seconds, "last_at": time.time()}
                 partial = args.out.with_suffix(".partial")
                 partial.write_bytes(orjson.dumps(result))
                 partial.rename(args.out)  # whole, or not there: the parent polls for it
                 logger.warning("no-op agent: %s", result)
+
+    if args.end_to_end:
+
+        @app.on_partitions_assigned.connect
+        async def ready(sender: Any, /, *assigned: Any, signal: Any = None, **_: Any) -> None:
+            if assigned and assigned[0]:
+                args.out.with_suffix(".ready").touch()  # the parent sends once this is there
 
     return app
 
@@ -83,6 +92,9 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, required=True)
     parser.add_argument("--events", type=int, required=True)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument(
+        "--end-to-end", action="store_true", help="started before the events are sent: any first batch is fine"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="noop-agent-") as datadir:

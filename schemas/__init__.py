@@ -6,7 +6,7 @@ from schemas.errors import (
     SchemaError,
     TracklogError,
 )
-from schemas.event import Event, EventType, decode_event, encode_event, event_from_wire
+from schemas.event import Event, EventType, decode_event, encode_event
 from schemas.parse import (
     Limits,
     check_request_size,
@@ -28,7 +28,6 @@ __all__ = [
     "check_request_size",
     "decode_event",
     "encode_event",
-    "event_from_wire",
     "format_rfc3339_ms",
     "parse_batch",
     "parse_body",

@@ -8,23 +8,17 @@ that back: `decode_event(encode_event(e)) == e`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, Final
 
+import msgspec
 import orjson
 
 from schemas.errors import InvalidEventError
-from schemas.fields import (
-    load_object,
-    quote,
-    read_object,
-    read_string,
-    read_time,
-    require_string,
-    require_time,
-)
-from schemas.timestamps import MAX_MS, MIN_MS, format_rfc3339_ms
+from schemas.fields import NOT_A_DATE_TIME, quote
+from schemas.timestamps import MAX_MS, MIN_MS, format_rfc3339_ms, parse_rfc3339_ms
 
 
 class EventType(str, Enum):
@@ -136,41 +130,81 @@ def encode_event(event: Event) -> bytes:
         raise InvalidEventError(None, "", f"not representable as JSON: {e}") from e
 
 
-def _own_object(body: dict[str, Any], key: str, index: int | None) -> dict[str, Any]:
-    """`read_object` without its copy: the body was decoded here, so nothing shares it."""
-    value = body.get(key)
-    return value if type(value) is dict else read_object(body, key, index)
+class _Wire(msgspec.Struct, rename="camel"):
+    """An event as `encode_event` writes it: msgspec checks each field's JSON type in C."""
+
+    type: str
+    message_id: str
+    source: str
+    timestamp: str
+    received_at: str
+    user_id: str | None = None
+    anonymous_id: str | None = None
+    event: str | None = None
+    name: str | None = None
+    sent_at: str | None = None
+    original_timestamp: str | None = None
+    properties: dict[str, Any] | None = None
+    traits: dict[str, Any] | None = None
+    context: dict[str, Any] | None = None
+    previous_id: str | None = None
+    group_id: str | None = None
+    integrations: dict[str, Any] | None = None
 
 
-def decode_event(raw: bytes) -> Event:
-    """Read back what `encode_event` wrote; InvalidEventError(index=None) if malformed."""
-    return event_from_wire(load_object(raw))
+_WIRE: Final = msgspec.json.Decoder(_Wire)
+# msgspec names a field as it is on the wire: "Expected `str`, got `int` - at `$.messageId`".
+_AT: Final = re.compile(r"(.*?)(?: - at `\$\.?([^`]*)`)?$")
+_REQUIRED: Final = re.compile(r"Object missing required field `([^`]*)`")
 
 
-def event_from_wire(body: object, index: int | None = None) -> Event:
-    """The event of one decoded wire object (what `encode_event` wrote, decoded);
-    InvalidEventError naming `index` (its place in a record) and the field if not one."""
-    if type(body) is not dict:
-        raise InvalidEventError(index, "", "expected a JSON object")
-    type_name = require_string(body, "type", index)
-    event_type = _EVENT_TYPES.get(type_name)
+def decode_event(raw: bytes, index: int | None = None) -> Event:
+    """Read back what `encode_event` wrote; InvalidEventError naming `index` (its place
+    in a log record, if any) and the field when it is not an event."""
+    try:
+        wire = _WIRE.decode(raw)
+    except msgspec.DecodeError as exc:
+        raise _invalid(exc, index) from None
+    event_type = _EVENT_TYPES.get(wire.type)
     if event_type is None:
-        raise InvalidEventError(index, "type", f"unknown event type {quote(type_name)}")
+        raise InvalidEventError(index, "type", f"unknown event type {quote(wire.type)}")
     return Event(
         type=event_type,
-        message_id=require_string(body, "messageId", index),
-        source=require_string(body, "source", index),
-        user_id=read_string(body, "userId", index),
-        anonymous_id=read_string(body, "anonymousId", index),
-        event=read_string(body, _name_key(event_type), index),
-        timestamp_ms=require_time(body, "timestamp", index),
-        received_at_ms=require_time(body, "receivedAt", index),
-        sent_at_ms=read_time(body, "sentAt", index),
-        original_timestamp_ms=read_time(body, "originalTimestamp", index),
-        properties=_own_object(body, "properties", index),
-        traits=_own_object(body, "traits", index),
-        context=_own_object(body, "context", index),
-        previous_id=read_string(body, "previousId", index),
-        group_id=read_string(body, "groupId", index),
-        integrations=_own_object(body, "integrations", index),
+        message_id=wire.message_id,
+        source=wire.source,
+        user_id=wire.user_id,
+        anonymous_id=wire.anonymous_id,
+        event=wire.name if event_type is EventType.PAGE or event_type is EventType.SCREEN else wire.event,
+        timestamp_ms=_time(wire.timestamp, "timestamp", index),
+        received_at_ms=_time(wire.received_at, "receivedAt", index),
+        sent_at_ms=None if wire.sent_at is None else _time(wire.sent_at, "sentAt", index),
+        original_timestamp_ms=(
+            None if wire.original_timestamp is None else _time(wire.original_timestamp, "originalTimestamp", index)
+        ),
+        properties=wire.properties or {},
+        traits=wire.traits or {},
+        context=wire.context or {},
+        previous_id=wire.previous_id,
+        group_id=wire.group_id,
+        integrations=wire.integrations or {},
     )
+
+
+def _time(text: str, field: str, index: int | None) -> int:
+    ms = parse_rfc3339_ms(text)
+    if ms is None:
+        raise InvalidEventError(index, field, NOT_A_DATE_TIME)
+    return ms
+
+
+def _invalid(exc: msgspec.DecodeError, index: int | None) -> InvalidEventError:
+    text = str(exc)
+    required = _REQUIRED.match(text)
+    if required is not None:
+        return InvalidEventError(index, required.group(1), "required")
+    if isinstance(exc, msgspec.ValidationError):
+        match = _AT.match(text)
+        assert match is not None  # the pattern matches any text
+        reason, field = match.group(1), match.group(2) or ("body" if index is None else "")
+        return InvalidEventError(index, field, reason[0].lower() + reason[1:] if reason else "invalid")
+    return InvalidEventError(index, "body" if index is None else "", f"invalid JSON: {text}")

@@ -20,10 +20,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
-import orjson
+import msgspec
 
 from schemas.errors import InvalidEventError
-from schemas.event import Event, event_from_wire
+from schemas.event import Event, decode_event
 
 RECORD_BYTES: Final = 256 * 1024
 
@@ -48,26 +48,29 @@ def event_records(encoded: Iterable[bytes], limit: int = RECORD_BYTES) -> list[b
     return records
 
 
-def record_items(value: bytes) -> list[object]:
-    """The events of a record, decoded as JSON but not yet read as events; ValueError
-    naming what is wrong if ``value`` is no record at all."""
+class _Record(msgspec.Struct):
+    events: list[msgspec.Raw]
+
+
+_RECORD: Final = msgspec.json.Decoder(_Record)
+
+
+def record_items(value: bytes) -> list[bytes]:
+    """The events of a record, each still its own JSON bytes (what the timeline keeps);
+    ValueError naming what is wrong if ``value`` is no record at all."""
     try:
-        record = orjson.loads(value)
-    except orjson.JSONDecodeError as exc:
-        raise ValueError(f"events: not JSON: {exc}") from None
-    items = record.get("events") if type(record) is dict else None
-    if type(items) is not list:
-        raise ValueError("events: expected an object with an `events` array")
-    return items
+        return [bytes(raw) for raw in _RECORD.decode(value).events]
+    except msgspec.DecodeError as exc:
+        raise ValueError(f"events: not a record: {exc}") from None
 
 
 def decode_events(value: bytes) -> list[Event | InvalidEventError]:
     """Each event of a record, or the error that names what is wrong with it (and its
     index): a bad event is set aside alone. ValueError if ``value`` is no record."""
     decoded: list[Event | InvalidEventError] = []
-    for index, item in enumerate(record_items(value)):
+    for index, raw in enumerate(record_items(value)):
         try:
-            decoded.append(event_from_wire(item, index))
+            decoded.append(decode_event(raw, index))
         except InvalidEventError as exc:
             decoded.append(exc)
     return decoded

@@ -1,4 +1,4 @@
-"""Timeline storage: entry keys and the compact stored form of an event.
+"""Timeline storage: entry keys and the stored form of an event (the log's own).
 
 One identifier's events are one contiguous key range (`timeline_prefix`),
 sorted newest first: after the prefix comes the event time inverted
@@ -16,14 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from query.domain.cursor import Cursor
 from query.domain.errors import InvalidKeyError, RecordDecodeError
-from query.domain.fields import Reader
 from query.domain.identity import Identifier
 from query.domain.keys import decode_identifier, encode_identifier
-from schemas.event import Event, EventType
+from schemas.errors import InvalidEventError
+from schemas.event import Event, EventType, decode_event, encode_event
 
 _TIME_BIAS = 2**63 - 1
 MIN_TIMESTAMP_MS = -(2**63)
@@ -117,63 +115,38 @@ class TimelineEntry:
         )
 
     def to_bytes(self) -> bytes:
-        """Compact JSON with short keys; empty objects and a None name left out."""
-        return _encode(
-            self.message_id, self.type, self.source, self.timestamp_ms, self.received_at_ms,
-            self.event, self.properties, self.traits, self.context,
+        """The entry in the log's wire form (``schemas.event``): the fields it has."""
+        return TimelineEntry.bytes_of(
+            Event(
+                type=self.type,
+                message_id=self.message_id,
+                source=self.source,
+                user_id=None,
+                anonymous_id=None,
+                event=self.event,
+                timestamp_ms=self.timestamp_ms,
+                received_at_ms=self.received_at_ms,
+                sent_at_ms=None,
+                original_timestamp_ms=None,
+                properties=self.properties,
+                traits=self.traits,
+                context=self.context,
+                previous_id=None,
+                group_id=None,
+                integrations={},
+            )
         )
 
     @staticmethod
     def bytes_of(event: Event) -> bytes:
-        """`TimelineEntry.of(event).to_bytes()`, without making the entry."""
-        return _encode(
-            event.message_id, event.type, event.source, event.timestamp_ms, event.received_at_ms,
-            event.event, event.properties, event.traits, event.context,
-        )
+        """What the timeline stores of an event: the event as the log holds it (the fold
+        stores the log's own bytes, so nothing is encoded twice)."""
+        return encode_event(event)
 
     @staticmethod
     def from_bytes(raw: bytes) -> TimelineEntry:
         try:
-            d = orjson.loads(raw)
-        except orjson.JSONDecodeError as e:
-            raise RecordDecodeError("timeline entry", "", f"not JSON: {e}") from e
-        r = Reader(d, "timeline entry")
-        type_name = r.get_str("t")
-        try:
-            event_type = EventType(type_name)
-        except ValueError:
-            raise r.fail("t", f"not an event type: {type_name!r}") from None
-        return TimelineEntry(
-            message_id=r.get_str("m"),
-            type=event_type,
-            event=r.get_opt_str("e"),
-            source=r.get_str("s"),
-            timestamp_ms=r.get_int("ts"),
-            received_at_ms=r.get_int("r"),
-            properties=r.get_object("p", {}),
-            traits=r.get_object("tr", {}),
-            context=r.get_object("c", {}),
-        )
-
-
-def _encode(
-    message_id: str,
-    type_: EventType,
-    source: str,
-    timestamp_ms: int,
-    received_at_ms: int,
-    event: str | None,
-    properties: dict[str, Any],
-    traits: dict[str, Any],
-    context: dict[str, Any],
-) -> bytes:
-    row: dict[str, Any] = {"m": message_id, "t": type_.value, "s": source, "ts": timestamp_ms, "r": received_at_ms}
-    if event is not None:
-        row["e"] = event
-    if properties:
-        row["p"] = properties
-    if traits:
-        row["tr"] = traits
-    if context:
-        row["c"] = context
-    return orjson.dumps(row)
+            event = decode_event(raw)
+        except InvalidEventError as e:
+            raise RecordDecodeError("timeline entry", e.path, e.reason) from e
+        return TimelineEntry.of(event)

@@ -13,10 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-import orjson
-
 from registry import RegistryError, SchemaKey
-from schemas import InvalidEventError, SchemaError, event_from_wire
+from schemas import InvalidEventError, SchemaError, decode_event
 from schemas.log import record_items
 from streams.adapters.faust import Event, Stream, transport_producer
 from streams.agents.outbox import Dead, DeadLetters, Outbox, ProducerOutbox
@@ -60,14 +58,14 @@ async def route(messages: Iterable[Message], fold_of: Callable[[int], EventFold]
             routed.dead.append(Dead(message, str(exc)))
             continue
         routed.events += len(items)
-        for index, item in enumerate(items):
+        for index, raw in enumerate(items):
             await pace()
             try:
-                event = event_from_wire(item, index)
-                routed.links.extend(fold.fold(event.identity_key, event))
+                event = decode_event(raw, index)
+                routed.links.extend(fold.fold(event.identity_key, event, raw))
                 observation = observe(event, partition=message.partition, offset=message.offset)
             except (SchemaError, RegistryError) as exc:
-                routed.dead.append(Dead(message, f"events[{index}]: {_reason(exc)}", index, _bytes(item)))
+                routed.dead.append(Dead(message, f"events[{index}]: {_reason(exc)}", index, raw))
                 continue
             key = SchemaKey(event.source, event.type.value, event.schema_event_name).encode()
             found = observed.get(key)
@@ -83,12 +81,6 @@ def _reason(exc: SchemaError | RegistryError) -> str:
         return f"{exc.path}: {exc.reason}" if exc.path else exc.reason
     return str(exc)
 
-
-def _bytes(item: object) -> bytes:
-    try:
-        return orjson.dumps(item)
-    except orjson.JSONEncodeError:  # decoded from JSON, so it encodes: never here
-        return repr(item).encode()
 
 
 async def send_routed(routed: Routed, names: TopicNames, outbox: Outbox, dead_letters: DeadLetters) -> None:

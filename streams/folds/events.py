@@ -56,8 +56,9 @@ class EventFold:
         # event as at 100,000).
         drop_oldest(self._linked, self.keep)
 
-    def fold(self, identity_key: bytes, event: Event) -> list[StatedLink]:
+    def fold(self, identity_key: bytes, event: Event, wire: bytes | None = None) -> list[StatedLink]:
         """Fold one event; return the identity links it states (none if already seen).
+        ``wire`` is the event's bytes as the log holds them, the timeline's row.
 
         A link this fold stated lately (the ``keep`` stated last, kept across steps) is
         not returned again: every event of an identified user states the same link
@@ -69,8 +70,9 @@ class EventFold:
             return []
         primary = primary_identifier(event)
         if primary is not None:
+            # The event's own bytes from the log (what the timeline keeps), when given.
             self.timeline[timeline_key(primary, event.timestamp_ms, event.message_id)] = (
-                TimelineEntry.bytes_of(event)
+                wire if wire is not None else TimelineEntry.bytes_of(event)
             )
             row = encode_identifier(primary)
             self._profiles.put(row, apply_event(self._profiles.get(row), event))
