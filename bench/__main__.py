@@ -1,7 +1,8 @@
 """`python -m bench [--quick]`: run the benchmarks, print a table, write BENCHMARKS.md.
 
 The in-process benchmarks (inference, reads over RocksDB) run first; then one embedded
-Kafka serves the benchmarks that run real nodes (`serving`: ingest, then reads over
+Kafka serves the benchmarks that run real nodes (`endtoend`: HTTP 200 to counted, against
+the raw producer and a no-op agent; `serving`: ingest, then reads over
 HTTP at idle and during an import, on one node; `web`: the analyst's pages, the same way;
 `pipeline`: the pipeline and scale), each
 on topics of its own.
@@ -19,7 +20,7 @@ from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
-from bench import codecs, inference, pipeline, reads, serving, web
+from bench import codecs, endtoend, inference, pipeline, reads, serving, web
 from bench.harness import Section, running_broker
 
 logger = logging.getLogger("bench")
@@ -76,6 +77,7 @@ def main() -> None:
     # One broker for every benchmark that runs a node; each uses topics of its own.
     with tempfile.TemporaryDirectory(prefix="tracklog-bench-") as directory:
         with running_broker(Path(directory)) as broker:
+            sections += _timed("end to end", lambda: endtoend.main(broker, Path(directory), quick))
             sections += _timed("ingest, then reads over HTTP", lambda: serving.main(broker, Path(directory), quick))
             sections += _timed("the analyst's pages over HTTP", lambda: web.main(broker, Path(directory), quick))
             sections += _timed("pipeline and scale", lambda: pipeline.main(broker, Path(directory), quick))

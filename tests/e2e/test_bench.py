@@ -45,6 +45,15 @@ def test_the_quick_benchmark_runs_and_prints_its_table(tmp_path: Path) -> None:
     _row(inference, "ratio, as the node folds (target ≥ 5×)", rf"{NUMBER}×")
     assert "timeline(first: 50), heavy user, deep page | p50" in stdout
 
+    codecs = _section(stdout, "Codecs:")
+    _row(codecs, "column state (schema-columns)", rf"decode: hand-written {NUMBER} µs, msgspec {NUMBER} µs")
+
+    end_to_end = _section(stdout, "End to end:")
+    _row(end_to_end, "Tracklog node: 2,000 events", rf"{NUMBER} events/s")
+    _row(end_to_end, "Tracklog node: end to end", rf"{NUMBER} events/s")
+    _row(end_to_end, "eventSchema every 20 ms", LATENCY)
+    _row(end_to_end, "baseline: the raw producer", rf"{NUMBER} events/s")
+
     ingest = _section(stdout, "Ingest:")
     _row(ingest, "Tracklog node, /v1/batch", rf"{NUMBER} events/s \(2,000 in")
     _row(ingest, "aiokafka producer", rf"{NUMBER} events/s")
