@@ -138,6 +138,6 @@ def main(quick: bool) -> list[tuple[str, str]]:
         ),
         ("Tracklog fold, event by event (fold_event)", f"{best:,.0f} events/s"),
         ("genson SchemaBuilder (types only)", f"{best_theirs:,.0f} events/s"),
-        ("ratio, as the node folds (target ≥ 5×)", f"{best_batched / best_theirs:.2f}×"),
+        ("ratio, as the node folds (information: no longer a target)", f"{best_batched / best_theirs:.2f}×"),
         ("ratio, event by event", f"{best / best_theirs:.2f}×"),
     ]

@@ -42,7 +42,7 @@ def test_the_quick_benchmark_runs_and_prints_its_table(tmp_path: Path) -> None:
     inference = _section(stdout, "Inference:")
     _row(inference, "Tracklog fold as the node runs it", rf"{NUMBER} events/s")
     _row(inference, "genson SchemaBuilder", rf"{NUMBER} events/s")
-    _row(inference, "ratio, as the node folds (target ≥ 5×)", rf"{NUMBER}×")
+    _row(inference, "ratio, as the node folds", rf"{NUMBER}×")
     assert "timeline(first: 50), heavy user, deep page | p50" in stdout
 
     codecs = _section(stdout, "Codecs:")
