@@ -13,6 +13,7 @@ from registry.column import (
     TypeChange,
     from_dict as column_from_dict,
     observe_column,
+    set_classification,
     set_policy,
     to_dict as column_to_dict,
 )
@@ -30,11 +31,28 @@ from registry.infer import Finding, Inference, Limits, infer_columns, infer_type
 from registry.jsonschema import to_json_schema
 from registry.key import SEGMENT_TYPES, SchemaKey, prefix_for_source
 from registry.lattice import is_lossless, join, join_all
+from registry.pii import (
+    NOT_PERSONAL,
+    PiiClassification,
+    PiiSuggestion,
+    classify,
+    classify_path,
+    classify_value,
+    string_values,
+)
 from registry.paths import ARRAY_STEP, escape_key, join_path, split_path
 from registry.schema import FoldResult, SchemaChange, SchemaState, change_id
 from registry.types import ChangeKind, ColumnType, Policy
 
 __all__ = [
+    "NOT_PERSONAL",
+    "PiiClassification",
+    "PiiSuggestion",
+    "classify",
+    "classify_path",
+    "classify_value",
+    "set_classification",
+    "string_values",
     "ARRAY_STEP",
     "SEGMENT_TYPES",
     "AsOfColumn",

@@ -34,6 +34,7 @@ from registry.errors import InconsistentStateError
 from registry.infer import Inference
 from registry.key import SchemaKey
 from registry.lattice import join
+from registry.pii import NOT_PERSONAL, PiiClassification, classify_path
 from registry.schema import FoldResult, SchemaChange, SchemaState, trouble
 from registry.types import ColumnType, Policy
 
@@ -89,7 +90,7 @@ def fold_events(
             else:
                 loud.append((path, t, column))
         if loud:
-            version = _fold_loud(key, loud, at_ms, cause, version, changes)
+            version = _fold_loud(key, loud, inference, at_ms, cause, version, changes)
         # Every observation of the shape is quiet now, having just been folded.
         if all(t in folding[path].quiet for path, t in observed.items()):
             repeats[shape] = Span()
@@ -159,21 +160,31 @@ def _inconsistent(
 def _fold_loud(
     key: SchemaKey,
     loud: list[tuple[str, ColumnType, _Column]],
+    inference: Inference,
     at_ms: int,
     cause: Cause,
     version: int,
     changes: list[SchemaChange],
 ) -> int:
     """Fold an event's observations that may change their columns, in path order;
-    append the entries they make to `changes`, and return the schema's version after."""
+    append the entries they make to `changes`, and return the schema's version after.
+    A column added here is classified by its key, else by what the event's values
+    suggested (`inference.suggestions`)."""
     if len(loud) > 1:
         loud.sort(key=_by_path)
     for path, t, column in loud:
-        state, change = observe_column(column.state, t, at_ms=at_ms, cause=cause, version=version + 1)
+        suggestion = NOT_PERSONAL
+        if column.state is None:
+            suggestion = classify_path(path)
+            if suggestion.classification is PiiClassification.NONE:
+                suggestion = inference.suggestions.get(path, NOT_PERSONAL)
+        state, change = observe_column(
+            column.state, t, at_ms=at_ms, cause=cause, version=version + 1, suggestion=suggestion
+        )
         column.fold(state)
         if change is not None:
             version += 1
-            changes.append(SchemaChange.of(key, path, change))
+            changes.append(SchemaChange.of(key, path, change, state.classification, state.pii_kind))
     return version
 
 
@@ -261,6 +272,8 @@ class _Column:
             state.policy,
             violations,
             state.history,
+            state.classification,
+            state.pii_kind,
         )
 
 

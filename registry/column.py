@@ -13,6 +13,7 @@ from typing import Any, Final
 
 from registry.fields import Reader
 from registry.lattice import is_lossless, join
+from registry.pii import NOT_PERSONAL, PiiClassification, PiiSuggestion
 from registry.types import ChangeKind, ColumnType, Policy
 
 
@@ -56,7 +57,9 @@ class ColumnState:
     `type_counts` maps a ColumnType value (NULL included) to how many
     observations carried it. `first_seen_ms`/`last_seen_ms` are the least and
     greatest observation times, so they do not depend on processing order.
-    `history` is in version order.
+    `history` is in version order. `classification` says whether its values are
+    personal data (suggested on first sight, `registry.pii`, and set by a command);
+    `pii_kind` names the kind (email, credit_card...), None for NONE.
     """
 
     type: ColumnType
@@ -68,6 +71,8 @@ class ColumnState:
     policy: Policy
     violations: int
     history: tuple[TypeChange, ...]
+    classification: PiiClassification = PiiClassification.NONE
+    pii_kind: str | None = None
 
 
 # A frozen dataclass's __init__ sets each field through object.__setattr__, a
@@ -85,6 +90,8 @@ class ColumnState:
     _set_policy,
     _set_violations,
     _set_history,
+    _set_classification,
+    _set_pii_kind,
 ) = (ColumnState.__dict__[f.name].__set__ for f in fields(ColumnState))
 _new: Final = object.__new__
 
@@ -99,6 +106,8 @@ def _column(
     policy: Policy,
     violations: int,
     history: tuple[TypeChange, ...],
+    classification: PiiClassification,
+    pii_kind: str | None,
 ) -> ColumnState:
     """`ColumnState(...)` with the same fields in the same order, built faster."""
     state: ColumnState = _new(ColumnState)
@@ -111,6 +120,8 @@ def _column(
     _set_policy(state, policy)
     _set_violations(state, violations)
     _set_history(state, history)
+    _set_classification(state, classification)
+    _set_pii_kind(state, pii_kind)
     return state
 
 
@@ -122,12 +133,14 @@ def observe_column(
     cause: Cause,
     version: int,
     policy: Policy = Policy.WIDEN,
+    suggestion: PiiSuggestion = NOT_PERSONAL,
 ) -> tuple[ColumnState, TypeChange | None]:
     """Fold one observation of `observed` at `at_ms` into a column.
 
     Returns the new state and the history entry it produced, if any; an entry
     carries `version`, so the caller passes the version it would create.
-    `policy` applies only to a new column (`state` is None).
+    `policy` and `suggestion` (its classification) apply only to a new column
+    (`state` is None).
 
     An entry is produced when the column is added, and when a type the column
     has never seen arrives or the type changes:
@@ -139,7 +152,7 @@ def observe_column(
     nullability is not a type.
     """
     if state is None:
-        return _added(observed, at_ms=at_ms, cause=cause, version=version, policy=policy)
+        return _added(observed, at_ms=at_ms, cause=cause, version=version, policy=policy, suggestion=suggestion)
 
     old = state.type
     # ColumnType is a str: it finds its value's key, and an existing key is kept.
@@ -161,6 +174,8 @@ def observe_column(
             state.policy,
             state.violations,
             state.history,
+            state.classification,
+            state.pii_kind,
         )
         return column, None
 
@@ -171,7 +186,7 @@ def observe_column(
 
 
 def _added(
-    observed: ColumnType, *, at_ms: int, cause: Cause, version: int, policy: Policy
+    observed: ColumnType, *, at_ms: int, cause: Cause, version: int, policy: Policy, suggestion: PiiSuggestion
 ) -> tuple[ColumnState, TypeChange]:
     """A new column, from its first observation, and the entry that adds it."""
     added = TypeChange(_ADDED, observed, None, observed, version, at_ms, cause)
@@ -185,6 +200,8 @@ def _added(
         policy=policy,
         violations=0,
         history=(added,),
+        classification=suggestion.classification,
+        pii_kind=suggestion.kind,
     )
     return column, added
 
@@ -229,6 +246,8 @@ def _changed(
         policy=state.policy,
         violations=violations,
         history=state.history if change is None else (*state.history, change),
+        classification=state.classification,
+        pii_kind=state.pii_kind,
     )
     return column, change
 
@@ -236,6 +255,12 @@ def _changed(
 def set_policy(state: ColumnState, policy: Policy) -> ColumnState:
     """The column under `policy` from now on; its type and history are unchanged."""
     return replace(state, policy=policy)
+
+
+def set_classification(state: ColumnState, classification: PiiClassification, kind: str | None) -> ColumnState:
+    """The column classified as a team confirmed or chose (`kind` is kept only for a
+    classification that is not NONE)."""
+    return replace(state, classification=classification, pii_kind=None if classification is PiiClassification.NONE else kind)
 
 
 _TYPE_NAMES: Final = frozenset(t.value for t in ColumnType)
@@ -254,6 +279,8 @@ def to_dict(state: ColumnState) -> dict[str, Any]:
         "p": state.policy.value,
         "v": state.violations,
         "h": [_change_to_dict(c) for c in state.history],
+        "pii": state.classification.value,
+        "pk": state.pii_kind,
     }
 
 
@@ -276,6 +303,8 @@ def from_dict(d: object) -> ColumnState:
         policy=r.get_enum("p", Policy),
         violations=r.get_int("v"),
         history=tuple(_change_from_dict(h) for h in r.get_list("h")),
+        classification=r.get_enum("pii", PiiClassification),
+        pii_kind=r.get_opt_str("pk"),
     )
 
 

@@ -8,12 +8,13 @@ observations into columns over time is `registry.column` and `registry.schema`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from registry.errors import InvalidLimitsError, UnsupportedValueError
 from registry.lattice import join
 from registry.paths import ARRAY_STEP, child_path, escape_key
+from registry.pii import PiiSuggestion
 from registry.timestamps import MIN_LENGTH, is_rfc3339
 from registry.types import ColumnType
 
@@ -113,6 +114,9 @@ class Inference:
 
     columns: dict[str, ColumnType]
     findings: tuple[Finding, ...]
+    # What values suggest of columns their keys say nothing of (registry.pii), where
+    # the caller looked: a column new to the schema takes it.
+    suggestions: Mapping[str, PiiSuggestion] = field(default_factory=dict)
 
 
 def infer_columns(sections: Mapping[str, Any], limits: Limits = Limits()) -> Inference:

@@ -18,6 +18,7 @@ from registry.column import Cause, ColumnState, TypeChange
 from registry.errors import RegistryError
 from registry.fields import Reader
 from registry.key import SchemaKey, prefix_for_source
+from registry.pii import PiiClassification
 from schemas.timestamps import format_rfc3339_ms, parse_rfc3339_ms
 from registry.types import ChangeKind, ColumnType
 
@@ -94,11 +95,21 @@ class SchemaChange:
     key: SchemaKey
     path: str
     change: TypeChange
+    # The column's classification after the change (not part of the id).
+    classification: PiiClassification = PiiClassification.NONE
+    pii_kind: str | None = None
 
     @classmethod
-    def of(cls, key: SchemaKey, path: str, change: TypeChange) -> SchemaChange:
+    def of(
+        cls,
+        key: SchemaKey,
+        path: str,
+        change: TypeChange,
+        classification: PiiClassification = PiiClassification.NONE,
+        pii_kind: str | None = None,
+    ) -> SchemaChange:
         """The change with its content-derived id."""
-        return cls(change_id(key, path, change), key, path, change)
+        return cls(change_id(key, path, change), key, path, change, classification, pii_kind)
 
     def to_dict(self) -> dict[str, Any]:
         """The published JSON; times are RFC 3339 UTC with milliseconds."""
@@ -119,6 +130,8 @@ class SchemaChange:
             "partition": c.cause.partition,
             "offset": c.cause.offset,
             "eventTime": format_rfc3339_ms(c.cause.event_time_ms),
+            "classification": self.classification.value,
+            "piiKind": self.pii_kind,
         }
 
     @classmethod
@@ -143,7 +156,8 @@ class SchemaChange:
                 event_time_ms=_read_time(r, "eventTime"),
             ),
         )
-        return cls(r.get_str("id"), key, r.get_str("path"), change)
+        classification = r.get_enum("classification", PiiClassification)
+        return cls(r.get_str("id"), key, r.get_str("path"), change, classification, r.get_opt_str("piiKind"))
 
 
 def change_id(key: SchemaKey, path: str, change: TypeChange) -> str:

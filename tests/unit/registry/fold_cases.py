@@ -26,7 +26,7 @@ from registry.types import ColumnType, Policy
 T = ColumnType
 KEY = SchemaKey("web", "track", "Order Completed")
 
-KEYS = ["a", "b", "c.d", "", "x[]", "\\_", "é"]
+KEYS = ["a", "b", "c.d", "", "x[]", "\\_", "é", "email", "password"]
 json_scalars = (
     st.none()
     | st.booleans()

@@ -19,6 +19,7 @@ from registry.column import (
 from registry.errors import InconsistentStateError, UnsupportedValueError
 from registry.infer import Finding, Inference, Limits
 from registry.key import SchemaKey
+from registry.pii import NOT_PERSONAL, PiiClassification, PiiSuggestion, classify_path
 from registry.schema import FoldResult, SchemaChange, SchemaState
 from registry.timestamps import is_rfc3339
 from registry.types import ChangeKind, ColumnType, Policy
@@ -180,6 +181,7 @@ def ref_observe_column(
     cause: Cause,
     version: int,
     policy: Policy = Policy.WIDEN,
+    suggestion: PiiSuggestion = NOT_PERSONAL,
 ) -> tuple[ColumnState, TypeChange | None]:
     if state is None:
         added = TypeChange(ChangeKind.COLUMN_ADDED, observed, None, observed, version, at_ms, cause)
@@ -193,6 +195,8 @@ def ref_observe_column(
             policy=policy,
             violations=0,
             history=(added,),
+            classification=suggestion.classification,
+            pii_kind=suggestion.kind,
         )
         return column, added
 
@@ -225,6 +229,8 @@ def ref_observe_column(
         policy=state.policy,
         violations=violations,
         history=state.history if change is None else (*state.history, change),
+        classification=state.classification,
+        pii_kind=state.pii_kind,
     )
     return column, change
 
@@ -246,13 +252,18 @@ def ref_fold_event(
         state = columns.get(path)
         if state is None and path in known:
             raise InconsistentStateError(str(key), path)
+        suggestion = NOT_PERSONAL
+        if state is None:  # a new column: its key says first, then the event's values
+            suggestion = classify_path(path)
+            if suggestion.classification is PiiClassification.NONE:
+                suggestion = inference.suggestions.get(path, NOT_PERSONAL)
         state, change = ref_observe_column(
-            state, inference.columns[path], at_ms=at_ms, cause=cause, version=version + 1
+            state, inference.columns[path], at_ms=at_ms, cause=cause, version=version + 1, suggestion=suggestion
         )
         touched[path] = state
         if change is not None:
             version += 1
-            changes.append(SchemaChange.of(key, path, change))
+            changes.append(SchemaChange.of(key, path, change, state.classification, state.pii_kind))
     conflicts = len([c for c in changes if c.change.kind == ChangeKind.TYPE_CONFLICT])
     violations = sum(s.violations for s in touched.values()) - sum(
         columns[p].violations for p in touched if p in columns

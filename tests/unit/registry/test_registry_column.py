@@ -207,7 +207,7 @@ def test_stored_form_round_trips(obs: list[tuple[ColumnType, int]], policy: Poli
 
 def test_stored_form_uses_short_stable_keys() -> None:
     stored = to_dict(observe_all([(T.INTEGER, 1), (T.NUMBER, 2)]))
-    assert sorted(stored) == ["c", "fs", "h", "ls", "n", "p", "t", "tc", "v"]
+    assert sorted(stored) == ["c", "fs", "h", "ls", "n", "p", "pii", "pk", "t", "tc", "v"]
     assert stored["h"][1] == {
         "k": "TYPE_WIDENED",
         "o": "NUMBER",

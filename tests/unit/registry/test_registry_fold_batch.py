@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from registry.pii import PiiClassification
 from registry.column import ColumnState, _column
 from registry.errors import InconsistentStateError
 from registry.infer import Finding, Inference, Limits, infer_columns
@@ -100,7 +101,7 @@ def test_a_batch_result_lists_touched_columns_in_path_order() -> None:
 
 
 def test_the_fast_column_constructor_builds_what_the_dataclass_does() -> None:
-    values = (T.NUMBER, True, 1, 9, 3, {"INTEGER": 1, "NUMBER": 2}, Policy.LOCK, 1, ())
+    values = (T.NUMBER, True, 1, 9, 3, {"INTEGER": 1, "NUMBER": 2}, Policy.LOCK, 1, (), PiiClassification.RED, "token")
     built = _column(*values)
     assert type(built) is ColumnState
     assert built == ColumnState(*values)

@@ -105,6 +105,8 @@ def test_change_event_json() -> None:
         "partition": 3,
         "offset": 42,
         "eventTime": "2026-11-23T08:59:59.000Z",
+        "classification": "NONE",
+        "piiKind": None,
     }
     assert len(published["id"]) == 32
     assert int(published["id"], 16) >= 0
