@@ -28,7 +28,7 @@ RULES: dict[str, set[str]] = {
     # A package's own __init__ (docstrings and re-exports).
     "query": set(),
     "streams": set(),
-    "schemas": {"schemas", "orjson", "msgspec"},
+    "schemas": {"schemas", "orjson", "msgspec", "cryptography"},
     "registry": {"registry", "schemas"},
     "query.domain": PURE,
     "query.store": PURE,
