@@ -23,6 +23,7 @@ from registry import (
     ChangeKind,
     ColumnState,
     ColumnType,
+    PiiClassification,
     Policy,
     SchemaKey,
     SchemaState,
@@ -60,6 +61,8 @@ class _Column(msgspec.Struct, frozen=True):
     p: Policy
     v: int
     h: list[_Change]
+    pii: PiiClassification
+    pk: str | None
 
 
 class _Schema(msgspec.Struct, frozen=True):
