@@ -71,16 +71,23 @@ class Sealer:
 
     def seal(self, ref: KeyRef, material: bytes, plaintext: bytes) -> bytes:
         """The envelope of ``plaintext`` sealed under ``material`` (``ref``'s key)."""
-        ciphertext = self._cipher(material).encrypt(plaintext, [_aad(ref)])
-        return _ENCODER.encode(_Envelope(ref.subject, ref.key_id, base64.b64encode(ciphertext).decode()))
+        return _ENCODER.encode(_Envelope(ref.subject, ref.key_id, self.ciphertext(ref, material, plaintext)))
+
+    def ciphertext(self, ref: KeyRef, material: bytes, plaintext: bytes) -> str:
+        """The envelope's ``c``: ``plaintext`` sealed under ``material``, base64."""
+        return base64.b64encode(self._cipher(material).encrypt(plaintext, [_aad(ref)])).decode()
 
     def open(self, envelope: bytes, material: bytes) -> bytes:
         """The plaintext of ``envelope``, sealed under ``material``; SealError otherwise."""
-        sealed = read_envelope(envelope)
+        ref, ciphertext = read_envelope(envelope)
+        return self.plaintext(ref, material, ciphertext)
+
+    def plaintext(self, ref: KeyRef, material: bytes, ciphertext: str) -> bytes:
+        """What ``ciphertext`` (an envelope's ``c``) seals; SealError if it does not open."""
         try:
-            return self._cipher(material).decrypt(base64.b64decode(sealed[1]), [_aad(sealed[0])])
+            return self._cipher(material).decrypt(base64.b64decode(ciphertext), [_aad(ref)])
         except (InvalidTag, ValueError) as exc:
-            raise SealError(f"a sealed value of {sealed[0].subject} does not open: {type(exc).__name__}") from None
+            raise SealError(f"a sealed value of {ref.subject} does not open: {type(exc).__name__}") from None
 
 
 def read_envelope(envelope: bytes) -> tuple[KeyRef, str]:

@@ -5,6 +5,7 @@ Built once in the CLI entrypoint and passed down; nothing else reads ``os.enviro
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 from functools import lru_cache
@@ -62,6 +63,38 @@ class Settings(BaseSettings):
     # On in dev, off otherwise, unless set.
     graphql_introspection: bool | None = None
     graphiql: bool | None = None
+    # The key of identifiers' pseudonyms (any text of 16 bytes or more): every node of a
+    # cluster shares it. Required outside dev; in dev it is made once and kept in
+    # TRACKLOG_DATA_DIR/secret. Losing it loses the way from an id to its data.
+    secret: SecretStr = SecretStr("")
+    # How soon a deleted data key's record is compacted out of the keys topic (its
+    # segment.ms and max.compaction.lag.ms): a regulation is FINISHED only after that.
+    forget_within_ms: int = Field(default=60_000, ge=100)
+
+    @field_validator("secret")
+    @classmethod
+    def _check_secret(cls, value: SecretStr) -> SecretStr:
+        if value.get_secret_value() and len(value.get_secret_value().encode()) < 16:
+            raise ValueError("TRACKLOG_SECRET must be at least 16 bytes")
+        return value
+
+    def secret_bytes(self) -> bytes:
+        """The pseudonyms' key: TRACKLOG_SECRET, or in dev the one kept in the data dir.
+
+        Raises ValueError outside dev when none is set (a node must not make one up:
+        every node of a cluster needs the same one).
+        """
+        given = self.secret.get_secret_value()
+        if given:
+            return given.encode()
+        if not self.dev:
+            raise ValueError("TRACKLOG_SECRET is not set: every node needs the same secret of 16 bytes or more")
+        path = Path(self.data_dir) / "secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(32))
+            path.chmod(0o600)
+        return path.read_text().strip().encode()
 
     @field_validator("write_keys")
     @classmethod

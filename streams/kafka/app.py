@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from query.domain.pseudonyms import Pseudonyms
 from streams.adapters.faust import App, Table
+from streams.kafka.keys import SubjectKeys
 from streams.settings import Settings
 from streams.signals import Changed
 
@@ -31,6 +33,8 @@ class TopicNames:
     schema_changes: str
     identity_links: str
     dead_letter: str
+    keys: str
+    regulations: str
 
     @classmethod
     def for_prefix(cls, prefix: str) -> TopicNames:
@@ -40,6 +44,8 @@ class TopicNames:
             schema_changes=f"{prefix}.schema-changes",
             identity_links=f"{prefix}.identity-links",
             dead_letter=f"{prefix}.dead-letter",
+            keys=f"{prefix}.keys",
+            regulations=f"{prefix}.regulations",
         )
 
 
@@ -92,6 +98,10 @@ class Tracklog:
         self.names = TopicNames.for_prefix(settings.topic_prefix)
         partitions = settings.partitions
         self.app = _faust_app(settings)
+        # People are named by pseudonyms, their data sealed under their subjects' keys
+        # (see streams.folds.privacy); every node follows the keys topic.
+        self.pseudonyms = Pseudonyms(settings.secret_bytes())
+        self.keys = SubjectKeys(settings.bootstrap_servers, self.names.keys, timeout=settings.produce_timeout)
         self._declare_topics(partitions)
         self._declare_tables(partitions, settings)
 
@@ -156,6 +166,8 @@ class Tracklog:
         graph: dict[str, Any] = {**table, "partitions": 1}
         self.identities = app.Table("identities", **graph)
         self.profile_members = app.Table("profile-members", **graph)
+        # Per identifier (pseudonym): its value, sealed, for profiles to show.
+        self.identity_names = app.Table("identity-names", **graph)
 
     @property
     def tables(self) -> list[Table]:
@@ -170,6 +182,20 @@ class Tracklog:
             self.timeline,
             self.identities,
             self.profile_members,
+            self.identity_names,
+        ]
+
+    @property
+    def personal_tables(self) -> list[Table]:
+        """The tables whose rows are a person's: a regulation deletes them, and their
+        changelogs drop what was deleted within ``forget_within_ms``."""
+        return [
+            self.event_dedupe,
+            self.profiles,
+            self.timeline,
+            self.identities,
+            self.profile_members,
+            self.identity_names,
         ]
 
     @property
@@ -178,15 +204,33 @@ class Tracklog:
         n = self.settings.partitions
         compacted = {"cleanup.policy": "compact"}
         keep = {"retention.ms": "-1"}
+        # A deleted key leaves the log within forget_within_ms: its segment rolls and is
+        # compacted by then (KIP-354), so a regulation can finish in minutes.
+        within = str(self.settings.forget_within_ms)
+        forgetting = {
+            **compacted,
+            "segment.ms": within,
+            "max.compaction.lag.ms": within,
+            "min.cleanable.dirty.ratio": "0.01",
+            "delete.retention.ms": within,
+        }
         topics = [
             (self.names.events, n, keep),
             (self.names.schema_input, n, keep),
             (self.names.schema_changes, n, keep),
             (self.names.dead_letter, 1, keep),
             (self.names.identity_links, 1, keep),
+            (self.names.keys, n, forgetting),
+            # One partition: regulations and their steps, in the order made.
+            (self.names.regulations, 1, keep),
         ]
+        personal = {table.name for table in self.personal_tables}
         for table in self.tables:
             topics.append(
-                (table.changelog_topic.get_topic_name(), table.partitions or n, compacted)
+                (
+                    table.changelog_topic.get_topic_name(),
+                    table.partitions or n,
+                    forgetting if table.name in personal else compacted,
+                )
             )
         return topics

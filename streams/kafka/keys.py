@@ -16,17 +16,23 @@ there then, it was deleted, and the event's subject was forgotten.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 from collections.abc import Iterable
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from aiokafka.structs import ConsumerRecord
 
 from schemas.sealed import KEY_BYTES, KeyRef
-from streams.kafka.topics import assign_all
+from streams.errors import BrokerUnavailableError
+from streams.kafka.follow import Follower
 
 logger = logging.getLogger(__name__)
+
+
+# The key of the records that roll segments: a tombstone of no key.
+_NUDGE = b"~nudge:0"
 
 
 def _record_key(ref: KeyRef) -> bytes:
@@ -47,72 +53,38 @@ class SubjectKeys:
         self._timeout = timeout
         self._keys: dict[str, dict[str, bytes]] = {}  # subject -> key id -> material
         self._making: dict[str, asyncio.Future[KeyRef]] = {}
-        self._consumer: AIOKafkaConsumer | None = None
+        self._follower = Follower(bootstrap, topic, self._apply, name="subject-keys")
         self._producer: AIOKafkaProducer | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._caught_up = asyncio.Lock()
 
     # -- reading the topic ---------------------------------------------------------
 
     async def start(self, *, write: bool = True) -> None:
         """Read the topic to its end, then follow it; ``write`` lets this node make keys."""
-        consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, group_id=None, enable_auto_commit=False)
-        await consumer.start()
-        self._consumer = consumer
-        partitions = await assign_all(consumer, self._topic)
-        if partitions:
-            await consumer.seek_to_beginning(*partitions)
-        await self.caught_up()
+        await self._follower.start()
         if write:
             self._producer = AIOKafkaProducer(
                 bootstrap_servers=self._bootstrap, acks="all", enable_idempotence=True, linger_ms=1
             )
             await self._producer.start()
-        self._task = asyncio.create_task(self._follow(), name="subject-keys")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        for client in (self._producer, self._consumer):
-            if client is not None:
-                await client.stop()
+        await self._follower.stop()
+        if self._producer is not None:
+            await self._producer.stop()
 
     async def caught_up(self) -> None:
         """Return once this copy holds every record the topic held when called."""
-        consumer = self._consumer
-        assert consumer is not None, "SubjectKeys.start() first"
-        async with self._caught_up:
-            partitions = list(consumer.assignment())
-            if not partitions:
-                return
-            ends = await consumer.end_offsets(partitions)
-            while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
-                for records in (await consumer.getmany(*partitions, timeout_ms=1_000)).values():
-                    for record in records:
-                        self._apply(record.key, record.value)
+        await self._follower.caught_up()
 
-    async def _follow(self) -> None:
-        consumer = self._consumer
-        assert consumer is not None
-        while True:
-            async with self._caught_up:
-                fetched = await consumer.getmany(timeout_ms=100)
-                for records in fetched.values():
-                    for record in records:
-                        self._apply(record.key, record.value)
-            await asyncio.sleep(0)
-
-    def _apply(self, key: bytes | None, value: bytes | None) -> None:
-        ref = _ref_of(key or b"")
+    def _apply(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        ref = _ref_of(record.key or b"")
         if ref is None:
-            logger.warning("skipping a key record of no subject: %r", key)
+            logger.warning("skipping a key record of no subject: %r", record.key)
             return
-        if value is None:
+        if record.value is None:
             self._drop(ref)
-        elif len(value) == KEY_BYTES:
-            self._keys.setdefault(ref.subject, {})[ref.key_id] = value
+        elif len(record.value) == KEY_BYTES:
+            self._keys.setdefault(ref.subject, {})[ref.key_id] = record.value
 
     def _drop(self, ref: KeyRef) -> None:
         keys = self._keys.get(ref.subject)
@@ -133,12 +105,19 @@ class SubjectKeys:
 
     # -- making and deleting keys ----------------------------------------------------
 
+    def current(self, subject: str) -> tuple[KeyRef, bytes] | None:
+        """The key new values of ``subject`` are sealed under (its first), if any."""
+        keys = self._keys.get(subject)
+        if not keys:
+            return None
+        key_id = min(keys)
+        return KeyRef(subject, key_id), keys[key_id]
+
     async def key_for(self, subject: str) -> tuple[KeyRef, bytes]:
         """A key of ``subject``: its first, or a new one written to the topic (acked)."""
-        keys = self._keys.get(subject)
-        if keys:
-            key_id = min(keys)
-            return KeyRef(subject, key_id), keys[key_id]
+        found = self.current(subject)
+        if found is not None:
+            return found
         making = self._making.get(subject)
         if making is None:
             making = self._making[subject] = asyncio.get_running_loop().create_future()
@@ -158,8 +137,11 @@ class SubjectKeys:
         producer = self._producer
         assert producer is not None, "this node does not make keys (started with write=False)"
         ref, material = KeyRef(subject, os.urandom(8).hex()), os.urandom(KEY_BYTES)
-        sent = await producer.send(self._topic, key=_record_key(ref), value=material)
-        await asyncio.wait_for(sent, self._timeout)
+        try:
+            sent = await producer.send(self._topic, key=_record_key(ref), value=material)
+            await asyncio.wait_for(sent, self._timeout)
+        except (KafkaError, TimeoutError) as exc:
+            raise BrokerUnavailableError(f"the broker did not take a new data key: {exc!r}") from exc
         self._keys.setdefault(subject, {})[ref.key_id] = material
         return ref
 
@@ -175,3 +157,33 @@ class SubjectKeys:
         for ref in refs:
             self._drop(ref)
         return len(refs)
+
+    async def remaining(self, subjects: Iterable[str], made_by_ms: int) -> int:
+        """How many records on the topic, read from its start, still hold a key of
+        ``subjects`` made by ``made_by_ms``: none once the tombstones written then were
+        compacted in (a key made since is a new one)."""
+        wanted = set(subjects)
+        if not wanted:
+            return 0
+        found = 0
+
+        def count(record: ConsumerRecord[bytes, bytes]) -> None:
+            nonlocal found
+            ref = _ref_of(record.key or b"")
+            made = record.timestamp <= made_by_ms
+            if ref is not None and ref.subject in wanted and record.value is not None and made:
+                found += 1
+
+        reader = Follower(self._bootstrap, self._topic, count, name="subject-keys-check")
+        await reader.start(follow=False)
+        await reader.stop()
+        return found
+
+    async def nudge(self) -> None:
+        """Append a record of no subject to every partition: a segment older than
+        ``segment.ms`` only rolls (and so becomes compactable) when a record comes."""
+        producer = self._producer
+        assert producer is not None, "this node does not write keys (started with write=False)"
+        partitions = sorted(await producer.partitions_for(self._topic))
+        sends = [await producer.send(self._topic, key=_NUDGE, value=None, partition=p) for p in partitions]
+        await asyncio.wait_for(asyncio.gather(*sends), self._timeout)

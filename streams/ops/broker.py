@@ -209,6 +209,12 @@ class EmbeddedBroker:
             "log.segment.bytes": str(64 * 1024 * 1024),
             "message.max.bytes": str(2 * 1024 * 1024),
             "delete.topic.enable": "true",
+            # The cleaner looks for compactable segments every second (15 s by default),
+            # so a deleted data key leaves the keys topic soon after forget_within_ms.
+            "log.cleaner.backoff.ms": "1000",
+            # ...and the files a compaction replaced go from the disk a second later
+            # (a minute by default), not only from what clients can read.
+            "log.segment.delete.delay.ms": "1000",
         }
         path = self.data_dir / "server.properties"
         path.write_text("".join(f"{key}={value}\n" for key, value in lines.items()))

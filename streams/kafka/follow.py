@@ -1,0 +1,96 @@
+"""A topic read whole from its start, then followed: each node's copy of a small topic.
+
+The keys topic and the regulations topic are read this way by every node, without a
+consumer group (each node needs every record), into a copy in memory: ``apply`` is
+called once per record, in each partition's order. ``caught_up`` returns once the copy
+holds everything the topic held when it was called, so a node can tell "not written
+yet" from "not there".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import ConsumerRecord
+
+from streams.kafka.topics import assign_all
+from streams.signals import Changed
+
+logger = logging.getLogger(__name__)
+
+Apply = Callable[[ConsumerRecord[bytes, bytes]], None]
+
+
+class Follower:
+    def __init__(self, bootstrap: str, topic: str, apply: Apply, *, name: str) -> None:
+        self._bootstrap = bootstrap
+        self._topic = topic
+        self._apply = apply
+        self._name = name
+        self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._reading = asyncio.Lock()
+        # The next offset to apply, per partition; ``changed`` fires as it moves.
+        self.positions: dict[int, int] = {}
+        self.changed = Changed()
+
+    async def start(self, *, follow: bool = True) -> None:
+        """Read the topic to its end, then (``follow``) follow it in the background."""
+        consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, group_id=None, enable_auto_commit=False)
+        await consumer.start()
+        self._consumer = consumer
+        partitions = await assign_all(consumer, self._topic)
+        if partitions:
+            await consumer.seek_to_beginning(*partitions)
+        await self.caught_up()
+        if follow:
+            self._task = asyncio.create_task(self._follow(), name=self._name)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+    async def caught_up(self) -> None:
+        """Return once every record the topic held when called has been applied."""
+        consumer = self._consumer
+        assert consumer is not None, f"{self._name}: start() first"
+        async with self._reading:
+            partitions = list(consumer.assignment())
+            if not partitions:
+                return
+            ends = await consumer.end_offsets(partitions)
+            while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
+                self._take(await consumer.getmany(*partitions, timeout_ms=1_000))
+
+    async def wait_for(self, partition: int, offset: int, timeout: float) -> None:
+        """Return once the record at ``offset`` of ``partition`` has been applied here."""
+        await self.changed.until(lambda: True if self.positions.get(partition, 0) > offset else None, timeout)
+
+    async def _follow(self) -> None:
+        consumer = self._consumer
+        assert consumer is not None
+        while True:
+            async with self._reading:
+                self._take(await consumer.getmany(timeout_ms=100))
+            await asyncio.sleep(0)
+
+    def _take(self, fetched: dict[object, list[ConsumerRecord[bytes, bytes]]]) -> None:
+        moved = False
+        for records in fetched.values():
+            for record in records:
+                try:
+                    self._apply(record)
+                except Exception:  # a bad record must not stop the copy
+                    logger.exception("%s: skipped record %s@%d", self._name, record.partition, record.offset)
+                self.positions[record.partition] = record.offset + 1
+                moved = True
+        if moved:
+            self.changed.notify()

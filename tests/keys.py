@@ -1,0 +1,50 @@
+"""Data keys and sealing for tests that run without a keys topic."""
+
+from __future__ import annotations
+
+import os
+
+from query.domain import primary_identifier
+from query.domain.pseudonyms import Pseudonyms
+from schemas import decode_event
+from schemas.sealed import KEY_BYTES, KeyRef, Sealer
+from streams.folds.privacy import Keys, Privacy
+
+# The pseudonyms' secret of every node tests and benchmarks start (tests/conftest.py).
+TEST_SECRET = "tracklog-test-secret-not-for-production"
+
+
+class MemoryKeys(Keys):
+    """Subjects' data keys made in memory: the edge's ``KeyMaker`` and the folds'
+    ``KeyBook`` in one."""
+
+    def make(self, subject: str) -> tuple[KeyRef, bytes]:
+        ref = KeyRef(subject, "k1")
+        return ref, self.known.setdefault(ref, os.urandom(KEY_BYTES))
+
+    def current(self, subject: str) -> tuple[KeyRef, bytes] | None:
+        ref = KeyRef(subject, "k1")
+        material = self.known.get(ref)
+        return None if material is None else (ref, material)
+
+    async def key_for(self, subject: str) -> tuple[KeyRef, bytes]:
+        return self.make(subject)
+
+    def forget(self, subject: str) -> None:
+        self.known.pop(KeyRef(subject, "k1"), None)
+
+
+def privacy(keys: Keys) -> Privacy:
+    return Privacy(Pseudonyms(TEST_SECRET.encode()), keys)
+
+
+def seal(privacy: Privacy, event: bytes, subject: str | None = None) -> bytes:
+    """``event`` (its wire form) sealed as the edge seals it: under its subject's key
+    (``subject``, or the pseudonym of its primary identifier), made if need be."""
+    if subject is None:
+        primary = primary_identifier(decode_event(event))
+        assert primary is not None
+        subject = privacy.pseudonyms.of(primary).value
+    assert isinstance(privacy.keys, MemoryKeys)
+    ref, material = privacy.keys.make(subject)
+    return Sealer().seal(ref, material, event)
