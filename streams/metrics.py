@@ -15,6 +15,10 @@ from starlette.responses import Response
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self._edge()
+        self._folds()
+
+    def _edge(self) -> None:
         self.ingested = Counter(
             "tracklog_ingested_events",
             "Events acknowledged by the broker, by source.",
@@ -35,6 +39,23 @@ class Metrics:
         self.overloaded = Counter(
             "tracklog_ingest_overloaded_requests",
             "Ingestion requests refused (503) because the in-flight limit was reached.",
+            registry=self.registry,
+        )
+        self.suppressed = Counter(
+            "tracklog_suppressed_events",
+            "Calls answered 200 and not written: they carry an identifier of a suppressed person.",
+            registry=self.registry,
+        )
+        self.produce_seconds = Histogram(
+            "tracklog_produce_seconds",
+            "Time from a request's parse to the broker's acknowledgement.",
+            registry=self.registry,
+        )
+
+    def _folds(self) -> None:
+        self.forgotten = Counter(
+            "tracklog_forgotten_events",
+            "Events on the log whose subject's data keys were deleted (a regulation): skipped.",
             registry=self.registry,
         )
         self.processed = Counter(
@@ -65,11 +86,6 @@ class Metrics:
             "tracklog_refused_links",
             "Identity links refused by a guard (blocked value, identity cap), by reason.",
             ["reason"],
-            registry=self.registry,
-        )
-        self.produce_seconds = Histogram(
-            "tracklog_produce_seconds",
-            "Time from a request's parse to the broker's acknowledgement.",
             registry=self.registry,
         )
 

@@ -8,9 +8,27 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from schemas import Event
-from schemas.log import decode_events
+from schemas import Event, decode_event
+from schemas.log import record_items
+from schemas.sealed import KeyRef
+from streams.folds.privacy import Keys
 from streams.kafka.topics import assign_all
+from tests.keys import MemoryKeys, privacy
+
+__all__ = ["MemoryKeys", "all_records", "events_on", "keys_on", "logged_events"]
+
+
+async def keys_on(bootstrap: str, topic: str) -> Keys:
+    """Every data key a keys topic holds now (what a node would know)."""
+    book = Keys()
+    for record in await all_records(bootstrap, topic):
+        subject, _, key_id = (record.key or b"").decode().rpartition(":")
+        ref = KeyRef(subject, key_id)
+        if record.value is None:
+            book.known.pop(ref, None)
+        else:
+            book.known[ref] = record.value
+    return book
 
 
 async def read_records(bootstrap: str, topic: str, count: int) -> list[Any]:
@@ -69,28 +87,33 @@ async def lag(bootstrap: str, group: str, topics: list[str]) -> dict[str, int]:
         await admin.close()
 
 
-def logged_events(records: list[Any]) -> list[tuple[Any, Event]]:
-    """Every event of the events log's ``records``, in log order, each with its record."""
+def logged_events(records: list[Any], keys: Keys) -> list[tuple[Any, Event]]:
+    """Every event of the events log's ``records``, in log order, each with its record,
+    opened with ``keys``."""
     found: list[tuple[Any, Event]] = []
+    opener = privacy(keys)
     for record in sorted(records, key=lambda r: (r.partition, r.offset)):
-        for event in decode_events(record.value):
-            assert isinstance(event, Event), event
-            found.append((record, event))
+        if record.headers:
+            continue  # a forget record
+        for index, sealed in enumerate(record_items(record.value)):
+            opened = opener.open(sealed)
+            assert opened is not None, f"an event on the log under a key not known: {sealed[:80]!r}"
+            found.append((record, decode_event(opened[0], index)))
     return found
 
 
-async def events_on(bootstrap: str, topic: str, count: int) -> list[tuple[Any, Event]]:
-    """The first ``count`` events on the events log ``topic``, each with its record;
-    fails if they do not arrive in 10 s."""
+async def events_on(bootstrap: str, topic: str, count: int, keys: Keys) -> list[tuple[Any, Event]]:
+    """The first ``count`` events on the events log ``topic``, each with its record,
+    opened with ``keys``; fails if they do not arrive in 10 s."""
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
     await consumer.start()
     try:
         records: list[Any] = []
-        while len(logged_events(records)) < count:
+        while len(logged_events(records, keys)) < count:
             batch = await consumer.getmany(timeout_ms=10_000)
-            assert batch, f"only {len(logged_events(records))} of {count} events arrived on {topic}"
+            assert batch, f"only {len(logged_events(records, keys))} of {count} events arrived on {topic}"
             for part in batch.values():
                 records.extend(part)
-        return logged_events(records)
+        return logged_events(records, keys)
     finally:
         await consumer.stop()

@@ -33,6 +33,7 @@ from schemas import (
 )
 from streams.edge.auth import basic_user
 from streams.edge.body import read_body
+from streams.edge.sealing import Sealing
 from streams.errors import OverloadedError, UnauthorizedError
 from streams.metrics import Metrics
 from streams.kafka.producer import EventProducer
@@ -77,6 +78,7 @@ class Ingest:
         self,
         *,
         producer: EventProducer,
+        sealing: Sealing,
         source_for_key: Callable[[str], str | None],
         dev: bool,
         metrics: Metrics,
@@ -90,6 +92,7 @@ class Ingest:
         self._inflight = 0
         self._metrics = metrics
         self._producer = producer
+        self._sealing = sealing
         self._source_for_key = source_for_key
         self._dev = dev
         self._limits = limits
@@ -164,10 +167,15 @@ class Ingest:
                     from_json=True,
                 )
             ]
-        if events:
+        writable = self._sealing.writable(events)
+        if len(writable) < len(events):
+            # A suppressed person's calls are answered as any other (SDKs must not retry
+            # them) and not written.
+            self._metrics.suppressed.inc(len(events) - len(writable))
+        if writable:
             with self._metrics.produce_seconds.time():
-                await self._producer.send_events(events)
-            self._metrics.ingested.labels(source).inc(len(events))
+                await self._producer.send_events(await self._sealing.seal(writable))
+            self._metrics.ingested.labels(source).inc(len(writable))
         return SUCCESS
 
     def _authenticate(self, authorization: str | None, body: Mapping[str, Any]) -> str:

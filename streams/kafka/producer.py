@@ -16,7 +16,6 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
 
-from schemas import Event, encode_event
 from schemas.log import event_records
 from streams.errors import BrokerUnavailableError
 from streams.kafka.batches import send_batches
@@ -64,9 +63,10 @@ class EventProducer:
         except TimeoutError:
             logger.warning("the producer did not flush within %.0f s; dropped unacknowledged writes", self._timeout)
 
-    async def send_events(self, events: Sequence[Event]) -> None:
-        """Append the events to the log, each in its identity key's partition, in order:
-        one record per partition (``schemas.log``); return once the broker acked them all.
+    async def send_events(self, events: Sequence[tuple[bytes, bytes]]) -> None:
+        """Append each (partition key, value) to the log, each in its key's partition,
+        in order: one record per partition (``schemas.log``); return once the broker
+        acked them all.
 
         Raises BrokerUnavailableError when that does not happen within the timeout; then
         none of them counts as acknowledged (some may still land: consumers dedupe by
@@ -74,21 +74,20 @@ class EventProducer:
         """
         await self._within(self._send_events(events), len(events))
 
-    async def _send_events(self, events: Sequence[Event]) -> None:
+    async def _send_events(self, events: Sequence[tuple[bytes, bytes]]) -> None:
         await self._send(self._connected(), await self.records_of(events))
 
-    async def records_of(self, events: Sequence[Event]) -> dict[int, list[bytes]]:
+    async def records_of(self, events: Sequence[tuple[bytes, bytes]]) -> dict[int, list[bytes]]:
         """The log records of ``events``, by partition: the partition producer.send would
-        pick for each event's identity key (murmur2 of the key over the topic's
-        partitions), so each user's events stay in one partition, in order."""
+        pick for each key (murmur2 of the key over the topic's partitions), so the
+        events of one key stay in one partition, in order."""
         producer = self._connected()
         partitions = sorted(await producer.partitions_for(self._topic))
         if partitions != self._partitions:
             self._partitions, self._partition_of = partitions, {}
         partition_of = self._partition_of
         by_partition: dict[int, list[bytes]] = {}
-        for event in events:
-            key = event.identity_key
+        for key, value in events:
             partition = partition_of.get(key)
             if partition is None:
                 # aiokafka's murmur2 is Python, ~3 µs a key; users send many events each.
@@ -98,7 +97,7 @@ class EventProducer:
             encoded = by_partition.get(partition)
             if encoded is None:
                 encoded = by_partition[partition] = []
-            encoded.append(encode_event(event))
+            encoded.append(value)
         return {partition: event_records(encoded) for partition, encoded in by_partition.items()}
 
     async def send_records(self, records: dict[int, list[bytes]], events: int) -> None:

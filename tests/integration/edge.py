@@ -10,12 +10,17 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
+from query.domain.pseudonyms import Pseudonyms
+from query.domain.regulations import Suppressions
 from query.graphql import Context
 from streams.edge.app import build_http_app
 from streams.edge.ingest import Ingest
+from streams.edge.sealing import Sealing
 from streams.metrics import Metrics
 from streams.kafka.producer import EventProducer
 from streams.settings import Settings
+from tests.keys import TEST_SECRET
+from tests.topics import MemoryKeys
 
 NOW_MS = 1_795_000_000_000  # the edge's clock, fixed: receivedAt is asserted exactly
 WRITE_KEY = ("test-key", "")  # HTTP Basic: the write key is the user name
@@ -29,13 +34,22 @@ class _Unused:
 
 
 def edge_app(
-    producer: EventProducer, *, dev: bool = False, metrics: Metrics | None = None, **ingest: Any
+    producer: EventProducer,
+    *,
+    keys: MemoryKeys,
+    dev: bool = False,
+    metrics: Metrics | None = None,
+    suppressions: Suppressions | None = None,
+    **ingest: Any,
 ) -> Starlette:
-    """The node's app with write key ``test-key`` for source ``web``; ``ingest`` goes to Ingest."""
+    """The node's app with write key ``test-key`` for source ``web``, sealing events with
+    ``keys``; ``ingest`` goes to Ingest."""
     settings = Settings(write_keys="test-key=web")  # type: ignore[arg-type]
     metrics = metrics or Metrics()
+    sealing = Sealing(keys, Pseudonyms(TEST_SECRET.encode()), suppressions or Suppressions())
     edge = Ingest(
         producer=producer,
+        sealing=sealing,
         source_for_key=settings.source_for_key,
         dev=dev,
         clock_ms=lambda: NOW_MS,
@@ -43,7 +57,7 @@ def edge_app(
         **ingest,
     )
     context = Context(
-        schemas=_Unused(), commands=_Unused(), changes=_Unused(), profiles=_Unused()
+        schemas=_Unused(), commands=_Unused(), changes=_Unused(), profiles=_Unused(), regulations=_Unused()
     )
     return build_http_app(
         ingest=edge, context=context, metrics=metrics, ready=lambda: True, graphiql=False

@@ -27,7 +27,7 @@ from streams.kafka.topics import ensure_topics
 from tests.brokers import running_broker, stalled
 from tests.integration.edge import WRITE_KEY, edge_app
 from tests.nodes import fresh_prefix
-from tests.topics import events_on
+from tests.topics import MemoryKeys, events_on
 from tests.waiting import eventually
 
 INFLIGHT = "tracklog_ingest_inflight_requests"
@@ -71,7 +71,8 @@ async def test_past_the_limit_a_stalled_broker_costs_a_503_at_once_and_nothing_i
 ) -> None:
     limit, extra = 4, 6
     topic, producer = topic_producer
-    app = edge_app(producer, max_inflight=limit)
+    keys = MemoryKeys()
+    app = edge_app(producer, keys=keys, max_inflight=limit)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://node") as client:
 
         async def post(n: int) -> httpx.Response:
@@ -104,7 +105,7 @@ async def test_past_the_limit_a_stalled_broker_costs_a_503_at_once_and_nothing_i
         assert await sample(client, INFLIGHT) == 0
 
     acknowledged = {f"m-{n}" for n in range(limit + 2)}
-    logged = await events_on(stallable.bootstrap, topic, len(acknowledged))
+    logged = await events_on(stallable.bootstrap, topic, len(acknowledged), keys)
     assert {event.message_id for _, event in logged} == acknowledged
 
 
@@ -169,7 +170,7 @@ async def test_rss_stays_bounded_under_a_burst_while_the_broker_stalls(
     ]
     payload = orjson.dumps({"batch": calls})
     metrics = Metrics()
-    app = edge_app(producer, metrics=metrics, max_inflight=limit)
+    app = edge_app(producer, keys=MemoryKeys(), metrics=metrics, max_inflight=limit)
     async with serving(app) as url, httpx.AsyncClient(
         base_url=url, limits=httpx.Limits(max_connections=burst + 1), timeout=120
     ) as client:

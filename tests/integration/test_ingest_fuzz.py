@@ -21,7 +21,7 @@ from schemas import EventType, SchemaError
 from streams.ops.broker import EmbeddedBroker
 from tests.hostile import BOMB, batch_bodies, bodies, encoded, parse_request, single_bodies
 from tests.integration.edge import NOW_MS, WRITE_KEY
-from tests.topics import events_on
+from tests.topics import MemoryKeys, events_on
 
 ENDPOINTS: dict[str, EventType | None] = {
     "/v1/track": EventType.TRACK,
@@ -204,7 +204,7 @@ async def test_a_gzip_bomb_is_a_413(client: httpx.AsyncClient) -> None:
 
 
 async def test_gzip_members_are_read_one_after_another(
-    client: httpx.AsyncClient, kafka: EmbeddedBroker, topic: str
+    client: httpx.AsyncClient, kafka: EmbeddedBroker, topic: str, keys: MemoryKeys
 ) -> None:
     """RFC 1952 allows a file of several members, as `cat a.gz b.gz` makes."""
     body = orjson.dumps({"userId": "u", "event": "Concatenated", "messageId": "m-gz"})
@@ -214,12 +214,12 @@ async def test_gzip_members_are_read_one_after_another(
         "/v1/track", content=content, headers={"authorization": VALID_AUTH, "content-encoding": "gzip"}
     )
     assert response.status_code == 200, response.text
-    [(_, event)] = await events_on(kafka.bootstrap, topic, 1)
+    [(_, event)] = await events_on(kafka.bootstrap, topic, 1, keys)
     assert event.message_id == "m-gz"
 
 
 async def test_hostile_property_names_reach_the_log_intact(
-    client: httpx.AsyncClient, kafka: EmbeddedBroker, topic: str
+    client: httpx.AsyncClient, kafka: EmbeddedBroker, topic: str, keys: MemoryKeys
 ) -> None:
     properties = {"": 1, "a.b": 2, "[]": 3, "x[0]": 4, "\\_": 5, "é🎉": 6, "\u0000": 7, "big": 2**64 - 1}
     response = await client.post(
@@ -228,5 +228,5 @@ async def test_hostile_property_names_reach_the_log_intact(
         auth=WRITE_KEY,
     )
     assert response.status_code == 200, response.text
-    [(_, event)] = await events_on(kafka.bootstrap, topic, 1)
+    [(_, event)] = await events_on(kafka.bootstrap, topic, 1, keys)
     assert event.properties == properties

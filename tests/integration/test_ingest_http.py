@@ -16,15 +16,17 @@ from streams.kafka.producer import EventProducer
 from streams.settings import Settings
 from streams.kafka.topics import ensure_topics
 from tests.integration.edge import NOW_MS, edge_client
+from tests.keys import TEST_SECRET
 from tests.nodes import fresh_prefix
-from tests.topics import all_records, events_on, logged_events
+from query.domain.pseudonyms import Pseudonyms
+from tests.topics import MemoryKeys, all_records, events_on, logged_events
 
 
 TRACK = {"userId": "u1", "event": "Order Completed", "properties": {"total": 12.5}}
 
 
 async def test_an_acknowledged_call_is_on_the_log_with_stamped_times(
-    client: httpx.AsyncClient, kafka: EmbeddedBroker, topic: str
+    client: httpx.AsyncClient, kafka: EmbeddedBroker, topic: str, keys: MemoryKeys
 ) -> None:
     body = {
         **TRACK,
@@ -37,15 +39,16 @@ async def test_an_acknowledged_call_is_on_the_log_with_stamped_times(
     assert response.status_code == 200
     assert response.json() == {"success": True}
 
-    [(record, event)] = await events_on(kafka.bootstrap, topic, 1)
+    [(record, event)] = await events_on(kafka.bootstrap, topic, 1, keys)
     assert record.key is None and event.identity_key == b"u1"
+    assert b"\"userId\"" not in record.value and b"Order Completed" not in record.value  # sealed
     assert (event.source, event.message_id, event.event) == ("web", "m-1", "Order Completed")
     assert event.received_at_ms == NOW_MS
     assert event.timestamp_ms == NOW_MS - 5_000
 
 
 async def test_batch_gzip_and_write_key_in_body(
-    client: httpx.AsyncClient, kafka: EmbeddedBroker, topic: str
+    client: httpx.AsyncClient, kafka: EmbeddedBroker, topic: str, keys: MemoryKeys
 ) -> None:
     body = {
         "writeKey": "test-key",
@@ -60,15 +63,17 @@ async def test_batch_gzip_and_write_key_in_body(
         headers={"content-encoding": "gzip", "content-type": "application/json"},
     )
     assert response.status_code == 200, response.text
-    logged = await events_on(kafka.bootstrap, topic, 2)
+    logged = await events_on(kafka.bootstrap, topic, 2, keys)
     assert sorted(event.identity_key for _, event in logged) == [b"a9", b"u2"]
     assert {event.message_id for _, event in logged}.isdisjoint({""})
 
 
 async def test_a_users_events_stay_in_order_on_the_partition_of_their_key(
-    client: httpx.AsyncClient, kafka: EmbeddedBroker, topic: str
+    client: httpx.AsyncClient, kafka: EmbeddedBroker, topic: str, keys: MemoryKeys
 ) -> None:
-    # The partition a Java client picks for a key: murmur2 of the key over the partitions.
+    # The partition a Java client picks for a key: murmur2 of the key over the
+    # partitions. The key is the user's pseudonym: the log names nobody in clear.
+    pseudonyms = Pseudonyms(TEST_SECRET.encode())
     users = [f"u{n}" for n in range(10)]
     calls = [
         {"type": "track", "userId": user, "event": "Viewed", "messageId": f"{user}-{i}"}
@@ -78,13 +83,14 @@ async def test_a_users_events_stay_in_order_on_the_partition_of_their_key(
     response = await client.post("/v1/batch", json={"batch": calls}, auth=("test-key", ""))
     assert response.status_code == 200, response.text
     records = await all_records(kafka.bootstrap, topic)
-    logged = logged_events(records)
+    logged = logged_events(records, keys)
     assert len(logged) == len(calls)
     # One record per partition for the request: the log pays per record, not per event.
     assert len(records) == 2
     for user in users:
         mine = [(record, event) for record, event in logged if event.identity_key == user.encode()]
-        assert {record.partition for record, _ in mine} == {(murmur2(user.encode()) & 0x7FFFFFFF) % 2}
+        key = pseudonyms.value("user_id", user).encode()
+        assert {record.partition for record, _ in mine} == {(murmur2(key) & 0x7FFFFFFF) % 2}
         assert [event.message_id for _, event in mine] == [f"{user}-{i}" for i in range(4)]
 
 
@@ -181,12 +187,12 @@ async def test_write_key_is_required_outside_dev(client: httpx.AsyncClient) -> N
 
 
 async def test_dev_mode_takes_an_unknown_key_as_the_source(
-    producer: EventProducer, kafka: EmbeddedBroker, topic: str
+    producer: EventProducer, kafka: EmbeddedBroker, topic: str, keys: MemoryKeys
 ) -> None:
-    async with edge_client(producer, dev=True) as client:
+    async with edge_client(producer, dev=True, keys=keys) as client:
         response = await client.post("/v1/track", json=TRACK, auth=("ios-app", ""))
     assert response.status_code == 200
-    [(_, event)] = await events_on(kafka.bootstrap, topic, 1)
+    [(_, event)] = await events_on(kafka.bootstrap, topic, 1, keys)
     assert event.source == "ios-app"
 
 
@@ -199,7 +205,7 @@ async def test_broker_gone_is_503_with_retry_after(tmp_path: Path) -> None:
         producer = EventProducer(broker.bootstrap, name, timeout=2)
         await producer.start()
         try:
-            async with edge_client(producer) as client:
+            async with edge_client(producer, keys=MemoryKeys()) as client:
                 ok = await client.post("/v1/track", json=TRACK, auth=("test-key", ""))
                 assert ok.status_code == 200
                 broker.kill()

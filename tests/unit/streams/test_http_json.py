@@ -19,7 +19,7 @@ def _client() -> httpx.AsyncClient:
     profiles.observe(*two_devices())
     metrics = Metrics()
     app = build_http_app(
-        ingest=Ingest(producer=Unused(), source_for_key=lambda key: None, dev=True, metrics=metrics),
+        ingest=Ingest(producer=Unused(), sealing=Unused(), source_for_key=lambda key: None, dev=True, metrics=metrics),
         context=context(profiles=profiles),
         metrics=metrics,
         ready=lambda: True,
