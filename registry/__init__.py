@@ -38,6 +38,7 @@ from registry.pii import (
     classify,
     classify_path,
     classify_value,
+    redact,
     string_values,
 )
 from registry.paths import ARRAY_STEP, escape_key, join_path, split_path
@@ -51,6 +52,7 @@ __all__ = [
     "classify",
     "classify_path",
     "classify_value",
+    "redact",
     "set_classification",
     "string_values",
     "ARRAY_STEP",

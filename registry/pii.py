@@ -152,6 +152,33 @@ def string_values(sections: Mapping[str, Any], paths: Iterable[str]) -> dict[str
     return found
 
 
+REDACTED: Final = "[redacted]"
+
+
+def redact(sections: Mapping[str, Any], paths: frozenset[str] | set[str]) -> dict[str, Any]:
+    """A copy of `sections` (``{"properties": {...}, ...}``) with the value at each of
+    `paths` (columns as `registry.infer` names them: a RED column's) replaced by
+    ``REDACTED``, in every item of the arrays along the way."""
+    if not paths:
+        return dict(sections)
+    redacted = _redacted(sections, "", paths)
+    assert isinstance(redacted, dict)
+    return redacted
+
+
+def _redacted(value: object, path: str, paths: frozenset[str] | set[str]) -> object:
+    if path in paths:
+        return REDACTED
+    if isinstance(value, Mapping):
+        return {
+            key: _redacted(child, child_path(path, escape_key(key)), paths) if isinstance(key, str) else child
+            for key, child in value.items()
+        }
+    if isinstance(value, list):
+        return [_redacted(item, path + ARRAY_STEP, paths) for item in value]
+    return value
+
+
 def _scalars(value: object, path: str) -> Iterable[tuple[str, object]]:
     if isinstance(value, Mapping):
         for key, child in value.items():

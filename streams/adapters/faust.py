@@ -44,6 +44,7 @@ from typing import Any, cast
 import faust
 from aiokafka import AIOKafkaProducer
 from faust.transport.consumer import CONSUMER_FETCHING
+from faust.types import TP
 from faust.transport.drivers import aiokafka as aiokafka_driver
 from mode import Service
 
@@ -183,6 +184,11 @@ def partition_db(table: Table, partition: int) -> DB:
     Faust opens a partition's database on first use, with the table's store's options.
     """
     return table.data._db_for_partition(partition)
+
+
+def owns_partition(app: faust.App, topic: str, partition: int) -> bool:
+    """Whether this node's agents consume ``topic``'s ``partition`` (in the last assignment)."""
+    return TP(topic, partition) in app.assignor.assigned_actives()
 
 
 def transport_producer(app: faust.App) -> AIOKafkaProducer:

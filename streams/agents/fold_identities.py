@@ -3,7 +3,8 @@
 One partition, so merges are serialised and the graph stays consistent. Each record
 holds one route-events step's links (``streams.folds.links``); an entry that cannot be
 read or applied is set aside and the record dead-lettered naming it, while the rest
-still fold.
+still fold. A forget record (``streams.folds.forget``) deletes its members' rows and
+those of their profiles; its ack goes onto the regulations topic once flushed.
 """
 
 from __future__ import annotations
@@ -12,11 +13,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from query.domain import IdentityGuards, LinkResult
+from query.domain.regulations import Ack
 from streams.adapters.faust import Stream, transport_producer
 from streams.agents.outbox import Dead, DeadLetters, ProducerOutbox
+from streams.agents.route_events import send_acks
 from streams.agents.steps import BATCH, BATCH_WAIT
+from streams.folds.commands import KIND_HEADER
+from streams.folds.forget import FORGET, decode_forget
 from streams.folds.links import LinkFold
-from streams.folds.records import Message
+from streams.folds.records import Message, header
 from streams.kafka.app import Tracklog
 from streams.metrics import Metrics
 from streams.state.buffers import PartitionBuffers
@@ -31,12 +36,22 @@ class LinksStep:
     links: int = 0  # entries read, applied or set aside
     results: list[LinkResult] = field(default_factory=list)
     dead: list[Dead] = field(default_factory=list)
+    acks: list[Ack] = field(default_factory=list)
 
 
 def fold_links(messages: Iterable[Message], fold_of: Callable[[int], LinkFold]) -> LinksStep:
     """Fold each record's links, in order, into its partition's ``LinkFold``."""
     step = LinksStep()
     for message in messages:
+        if header(message, KIND_HEADER) == FORGET:
+            try:
+                regulation, members = decode_forget(message.value or b"")
+            except ValueError as exc:
+                step.dead.append(Dead(message, str(exc)))
+                continue
+            fold_of(message.partition).forget(members)
+            step.acks.append(Ack(regulation, "graph", message.partition))
+            continue
         try:
             folded = fold_of(message.partition).fold(message.value or b"")
         except ValueError as exc:
@@ -66,8 +81,10 @@ class FoldIdentities:
             buffers = PartitionBuffers()
 
             def fold_of(partition: int, buffers: PartitionBuffers = buffers) -> LinkFold:
-                identities, members = buffers.of(partition, tracklog.identities, tracklog.profile_members)
-                return LinkFold(identities, members, guards=self._guards)
+                identities, members, names = buffers.of(
+                    partition, tracklog.identities, tracklog.profile_members, tracklog.identity_names
+                )
+                return LinkFold(identities, members, names, guards=self._guards)
 
             step = fold_links([event.message for event in events], fold_of)
             for dead in step.dead:
@@ -78,4 +95,5 @@ class FoldIdentities:
                 if result.merged is not None:
                     metrics.merges.inc()
             await buffers.flush(producer)
+            await send_acks(step.acks, tracklog.names, ProducerOutbox(producer))
             metrics.processed.labels(NAME).inc(step.links)

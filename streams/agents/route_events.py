@@ -1,11 +1,14 @@
 """``route-events``: the ``events`` log into profiles and timelines, and on to the other folds.
 
-It reads the ``events`` log (keyed by user identity), folds each event into its
-user's profile and timeline (``streams.folds.events``), and sends what the schema fold
-needs of it (its observation, ``streams.folds.observations``) onto ``schema-input``,
-keyed by schema key, one record per schema per step: so all events of one schema are
-folded in order by one worker. The identity links a step states go onto
-``identity-links`` as one record (``streams.folds.links``).
+It reads the ``events`` log (partitioned by subject), opens each sealed event with its
+subject's key (``streams.folds.privacy``: an event whose key was deleted is skipped, its
+subject forgotten), folds it into its user's profile and timeline
+(``streams.folds.events``), and sends what the schema fold needs of it (its
+observation, ``streams.folds.observations``) onto ``schema-input``, keyed by schema
+key, one record per schema per step: so all events of one schema are folded in order
+by one worker. The identity links a step states go onto ``identity-links`` as one
+record (``streams.folds.links``). A forget record (``streams.folds.forget``) deletes
+its members' rows where it falls in the log; its ack goes out once they are flushed.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from query.domain.regulations import Ack, encode_record
 from registry import RegistryError, SchemaKey
 from schemas import InvalidEventError, SchemaError, decode_event
 from schemas.log import record_items
@@ -21,9 +25,11 @@ from streams.agents.outbox import Dead, DeadLetters, Outbox, ProducerOutbox
 from streams.agents.steps import BATCH_WAIT, KEEP_PROFILES, ROUTE_RECORDS, Pace
 from streams.folds.commands import KIND_HEADER
 from streams.folds.events import EventFold
+from streams.folds.forget import FORGET, decode_forget
 from streams.folds.links import StatedLink, link_records
 from streams.folds.observations import OBSERVATIONS, Observation, observation_records, observe
-from streams.folds.records import Message
+from streams.folds.privacy import Privacy
+from streams.folds.records import Message, header
 from streams.kafka.app import TopicNames, Tracklog
 from streams.metrics import Metrics
 from streams.pacing import Pacer, Requests
@@ -42,30 +48,44 @@ class Routed:
     links: list[StatedLink] = field(default_factory=list)
     # Records, or events of one, that could not be folded, with the reason.
     dead: list[Dead] = field(default_factory=list)
+    # The regulations whose members this step forgot, to acknowledge once flushed.
+    acks: list[Ack] = field(default_factory=list)
     events: int = 0  # events the step's records held, folded or set aside
+    forgotten: int = 0  # events skipped: their subject's keys were deleted
 
 
-async def route(messages: Iterable[Message], fold_of: Callable[[int], EventFold], pace: Pace) -> Routed:
+async def route(
+    messages: Iterable[Message], fold_of: Callable[[int], EventFold], privacy: Privacy, pace: Pace
+) -> Routed:
     """Fold each record's events, in order, into its partition's ``EventFold``; gather
     the rest. A bad event is set aside alone (with its index); its neighbours fold."""
     routed = Routed()
     observed = routed.observed
     for message in messages:
         fold = fold_of(message.partition)
+        if header(message, KIND_HEADER) == FORGET:
+            _forget(message, fold, routed)
+            continue
         try:
             items = record_items(message.value or b"")
         except ValueError as exc:
             routed.dead.append(Dead(message, str(exc)))
             continue
         routed.events += len(items)
-        for index, raw in enumerate(items):
+        for index, sealed in enumerate(items):
             await pace()
             try:
+                opened = await privacy.open_logged(sealed)
+                if opened is None:
+                    routed.forgotten += 1
+                    continue
+                raw, ref = opened
                 event = decode_event(raw, index)
-                routed.links.extend(fold.fold(event.identity_key, event, raw))
+                routed.links.extend(fold.fold(event, sealed, ref))
                 observation = observe(event, partition=message.partition, offset=message.offset)
             except (SchemaError, RegistryError) as exc:
-                routed.dead.append(Dead(message, f"events[{index}]: {_reason(exc)}", index, raw))
+                # The sealed bytes: a dead letter names nobody in clear.
+                routed.dead.append(Dead(message, f"events[{index}]: {_reason(exc)}", index, sealed))
                 continue
             key = SchemaKey(event.source, event.type.value, event.schema_event_name).encode()
             found = observed.get(key)
@@ -76,11 +96,27 @@ async def route(messages: Iterable[Message], fold_of: Callable[[int], EventFold]
     return routed
 
 
+def _forget(message: Message, fold: EventFold, routed: Routed) -> None:
+    try:
+        regulation, members = decode_forget(message.value or b"")
+    except ValueError as exc:
+        routed.dead.append(Dead(message, str(exc)))
+        return
+    fold.forget(members)
+    routed.acks.append(Ack(regulation, "events", message.partition))
+
+
 def _reason(exc: SchemaError | RegistryError) -> str:
     if isinstance(exc, InvalidEventError):
         return f"{exc.path}: {exc.reason}" if exc.path else exc.reason
     return str(exc)
 
+
+
+async def send_acks(acks: list[Ack], names: TopicNames, outbox: Outbox) -> None:
+    """Acknowledge forgotten members on the regulations topic (after the step's flush)."""
+    for ack in acks:
+        await outbox.send(names.regulations, ack.regulation.encode(), encode_record(ack))
 
 
 async def send_routed(routed: Routed, names: TopicNames, outbox: Outbox, dead_letters: DeadLetters) -> None:
@@ -108,8 +144,9 @@ class RouteEvents:
             dedupe, profiles, timeline = buffers.of(
                 partition, tracklog.event_dedupe, tracklog.profiles, tracklog.timeline
             )
-            return EventFold(dedupe, profiles, timeline, keep=keep)
+            return EventFold(dedupe, profiles, timeline, self.privacy, keep=keep)
 
+        self.privacy = Privacy(tracklog.pseudonyms, tracklog.keys)
         self.folds = KeptFolds(make)
 
     def install(self) -> None:
@@ -123,10 +160,12 @@ class RouteEvents:
         pace = Pacer(requests=self._requests)
         async for events in stream.take_events(ROUTE_RECORDS, within=BATCH_WAIT):
             with self.folds.step():
-                routed = await route(_messages(events), self.folds.of, pace)
+                routed = await route(_messages(events), self.folds.of, self.privacy, pace)
                 await send_routed(routed, tracklog.names, outbox, dead_letters)
                 await self.folds.flush(producer)
+                await send_acks(routed.acks, tracklog.names, outbox)
             self._metrics.processed.labels(NAME).inc(routed.events)
+            self._metrics.forgotten.inc(routed.forgotten)
 
 
 def _messages(events: list[Event]) -> list[Message]:

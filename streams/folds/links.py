@@ -7,7 +7,14 @@ A record on ``identity-links`` holds the links one ``route-events`` step stated,
 order (``link_records``), so ``fold-identities`` consumes a record per step rather than
 one per link::
 
-    {"links": [{"l": {"a": identifier, "b": identifier}, "c": cause}, ...]}
+    {"links": [{"l": {"a": identifier, "b": identifier}, "c": cause, "n": names}, ...]}
+
+Identifiers are pseudonyms (``query.domain.pseudonyms``); ``names`` holds each one's
+value sealed under the data key of the event that stated the link
+(``{pseudonym: envelope}``), which the graph keeps in ``identity-names`` for profiles
+to show. A record with the ``tracklog-kind`` header ``forget`` names a regulation's
+members instead (``{"forget": regulation id, "members": [identifier, ...]}``): their
+rows go from the graph's tables.
 """
 
 from __future__ import annotations
@@ -40,11 +47,15 @@ class Readable(Protocol):
     def get(self, key: bytes, /) -> bytes | None: ...
 
 
-StatedLink = tuple[Link, LinkCause]
+# Each identifier's value, sealed, by its pseudonym.
+Names = dict[str, str]
+StatedLink = tuple[Link, LinkCause, Names]
 
 
 def encode_links(links: list[StatedLink]) -> bytes:
-    return orjson.dumps({"links": [{"l": link.to_dict(), "c": cause.to_dict()} for link, cause in links]})
+    return orjson.dumps(
+        {"links": [{"l": link.to_dict(), "c": cause.to_dict(), "n": names} for link, cause, names in links]}
+    )
 
 
 def link_records(links: list[StatedLink], limit: int = RECORD_BYTES) -> list[bytes]:
@@ -69,8 +80,12 @@ def decode_links(value: bytes) -> list[object]:
 def decode_link(entry: object) -> StatedLink:
     """One entry of a record; raises ValueError or a DomainError naming what is wrong."""
     if not isinstance(entry, dict):
-        raise ValueError("expected an object with `l` and `c`")
-    return Link.from_dict(entry.get("l")), LinkCause.from_dict(entry.get("c"))
+        raise ValueError("expected an object with `l`, `c` and `n`")
+    stated, cause = Link.from_dict(entry.get("l")), LinkCause.from_dict(entry.get("c"))
+    names = entry.get("n")
+    if not isinstance(names, dict) or not all(isinstance(v, str) for v in names.values()):
+        raise ValueError("n: expected an object of sealed names")
+    return stated, cause, names
 
 
 @dataclass
@@ -90,6 +105,7 @@ class LinksFolded:
 class LinkFold:
     identities: Table
     members: Table
+    names: Table
     guards: IdentityGuards = field(default_factory=IdentityGuards)
 
     def view(self) -> GraphTables:
@@ -107,16 +123,38 @@ class LinkFold:
                 folded.failures.append((i, str(exc)))
         return folded
 
-    def apply(self, link: Link, cause: LinkCause) -> LinkResult:
-        """Apply one link and write the rows it changes (none if it raises)."""
+    def apply(self, link: Link, cause: LinkCause, names: Names) -> LinkResult:
+        """Apply one link and write the rows it changes (none if it raises); the names
+        of the identifiers it assigns are kept (the latest stated)."""
         result = apply_link(self.view(), link, cause, self.guards)
         for identifier, profile_id in result.assignments.items():
-            self.identities[encode_identifier(identifier)] = profile_id.encode()
+            key = encode_identifier(identifier)
+            self.identities[key] = profile_id.encode()
+            name = names.get(identifier.value)
+            if name is not None:
+                self.names[key] = name.encode()
         for profile_id, identities in result.profiles.items():
             self.members[profile_id.encode()] = orjson.dumps(identities.to_dict())
         for profile_id in result.removed:
             del self.members[profile_id.encode()]
         return result
+
+    def forget(self, members: list[Identifier]) -> int:
+        """Delete the rows of ``members`` and of the profiles they are in: every identity
+        of those profiles goes with them. Returns how many identities went."""
+        view = self.view()
+        gone: set[Identifier] = set(members)
+        for profile_id in {view.profile_of(m) for m in members} - {None}:
+            assert profile_id is not None
+            identities = view.identities(profile_id)
+            if identities is not None:
+                gone.update(identities.members)
+            self.members.pop(profile_id.encode(), None)
+        for identifier in gone:
+            key = encode_identifier(identifier)
+            self.identities.pop(key, None)
+            self.names.pop(key, None)
+        return len(gone)
 
 
 @dataclass

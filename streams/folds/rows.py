@@ -54,12 +54,20 @@ class Rows(Generic[T]):
         self._values[key] = value
         self._dirty.add(key)
 
+    def delete(self, key: bytes) -> None:
+        """The row is gone (a tombstone once written back)."""
+        self._values.pop(key, None)
+        self._values[key] = None
+        self._dirty.add(key)
+
     def write_back(self) -> None:
         """Encode every changed row into the table; keep the ``keep`` rows used last."""
         for key in self._dirty:
             value = self._values[key]
-            assert value is not None
-            self._table[key] = orjson.dumps(self._encode(value))
+            if value is None:
+                self._table.pop(key, None)
+            else:
+                self._table[key] = orjson.dumps(self._encode(value))
         self._dirty.clear()
         drop_oldest(self._values, self._keep)
 
@@ -70,3 +78,11 @@ def drop_oldest(entries: dict[Any, Any], keep: int) -> None:
     if excess > 0:
         for key in list(islice(entries, excess)):
             del entries[key]
+
+
+class RowDict(dict[bytes, bytes]):
+    """A table in memory whose rows under a prefix can be listed, as a partition
+    buffer's are (``tracklog rebuild``'s, and tests')."""
+
+    def scan(self, prefix: bytes) -> list[tuple[bytes, bytes]]:
+        return sorted((k, v) for k, v in self.items() if k.startswith(prefix))

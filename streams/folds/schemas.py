@@ -21,6 +21,7 @@ from registry import (
     SchemaKey,
     SchemaState,
     fold_events,
+    set_classification,
     set_policy,
 )
 from query.domain.changes import order_key
@@ -167,7 +168,9 @@ class SchemaFold:
         row = column_key(key, command["path"])
         column = self._columns.get(row)
         if column is None:
-            logger.warning("policy command for unknown column %s ignored", command["path"])
-        else:
+            logger.warning("%s command for unknown column %s ignored", command["command"], command["path"])
+        elif command["command"] == "set_policy":
             self._columns.put(row, set_policy(column, command["policy"]))
+        else:
+            self._columns.put(row, set_classification(column, command["classification"], command["kind"]))
         return str(command["id"])

@@ -52,7 +52,19 @@ class PartitionBuffer(MutableMapping[bytes, bytes]):
         self._dirty[key] = None
 
     def __iter__(self) -> Iterator[bytes]:
-        raise NotImplementedError("a partition buffer is not iterated")
+        raise NotImplementedError("a partition buffer is not iterated whole; scan a prefix")
+
+    def scan(self, prefix: bytes) -> list[tuple[bytes, bytes]]:
+        """Every row whose key starts with ``prefix``, as this step sees it (RocksDB's
+        rows overlaid with the step's writes), in key order."""
+        rows = dict(rocksdb.scan(partition_db(self._table, self._partition), prefix))
+        for key, value in self._dirty.items():
+            if key.startswith(prefix):
+                if value is None:
+                    rows.pop(key, None)
+                else:
+                    rows[key] = value
+        return sorted(rows.items())
 
     def __len__(self) -> int:
         return len(self._dirty)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from operator import itemgetter
 
 import orjson
@@ -19,14 +20,18 @@ from query.domain import (
 from query.domain.changes import after as after_key
 from registry import (
     ColumnState,
+    PiiClassification,
     SchemaChange,
     SchemaKey,
     SchemaState,
     column_from_dict,
     prefix_for_source,
+    redact,
 )
+from schemas import EventType
 from streams.folds.keys import change_count_key, change_index_prefix, scoped
 from streams.folds.links import GraphTables
+from streams.folds.privacy import Privacy
 from streams.kafka.app import Tracklog
 from streams.state.decoded import DecodedRows
 from streams.state.partitions import Partitions
@@ -74,6 +79,10 @@ class TableSchemaReader:
         }
         return dict(sorted(columns.items()))
 
+    def red_paths(self, key: SchemaKey) -> frozenset[str]:
+        """The paths of the schema's RED columns: values never shown in clear."""
+        return frozenset(p for p, c in self.get_columns(key).items() if c.classification is PiiClassification.RED)
+
     def schema_changes(
         self, source: str | None = None, after: bytes | None = None, *, newest_first: bool = False
     ) -> Iterator[SchemaChange]:
@@ -101,35 +110,84 @@ def _column(raw: bytes) -> ColumnState:
 
 
 class TableProfileReader:
-    """Reads the query store tables (``query.store.ProfileReader``)."""
+    """Reads the query store tables (``query.store.ProfileReader``).
+
+    Callers name people by their ids in clear; the tables hold pseudonyms and sealed
+    values (``streams.folds.privacy``), so each id is turned into its pseudonym here and
+    each value opened. A value that does not open (its subject was forgotten) reads as
+    absent. Timeline values of RED columns (``registry.pii``) read as redacted.
+    """
 
     def __init__(
-        self, profiles: Partitions, timeline: Partitions, identities: Partitions, members: Partitions
+        self,
+        profiles: Partitions,
+        timeline: Partitions,
+        identities: Partitions,
+        members: Partitions,
+        names: Partitions,
+        privacy: Privacy,
+        red_paths: Callable[[SchemaKey], frozenset[str]],
     ) -> None:
         self._profiles = profiles
         self._timeline = timeline
         self._graph = GraphTables(identities, members)
+        self._names = names
+        self._privacy = privacy
+        self._pseudonyms = privacy.pseudonyms
+        self._red_paths = red_paths
 
     @classmethod
-    def of(cls, tracklog: Tracklog) -> TableProfileReader:
+    def of(cls, tracklog: Tracklog, schemas: TableSchemaReader) -> TableProfileReader:
         return cls(
             Partitions.of_table(tracklog.profiles),
             Partitions.of_table(tracklog.timeline),
             Partitions.of_table(tracklog.identities),
             Partitions.of_table(tracklog.profile_members),
+            Partitions.of_table(tracklog.identity_names),
+            Privacy(tracklog.pseudonyms, tracklog.keys),
+            schemas.red_paths,
         )
 
     def profile_of(self, identifier: Identifier) -> str | None:
-        return self._graph.profile_of(identifier)
+        return self._graph.profile_of(self._pseudonyms.of(identifier))
 
     def identities(self, profile_id: str) -> ProfileIdentities | None:
-        return self._graph.identities(profile_id)
+        found = self._graph.identities(profile_id)
+        return None if found is None else found.named(self._named(found.members))
+
+    def _named(self, members: Iterable[Identifier]) -> dict[Identifier, Identifier]:
+        """Each member's identifier in clear, where its sealed name still opens."""
+        named: dict[Identifier, Identifier] = {}
+        for member in members:
+            raw = self._names.get(encode_identifier(member))
+            opened = None if raw is None else self._privacy.open(raw)
+            if opened is not None:
+                named[member] = Identifier(member.kind, opened[0].decode())
+        return named
 
     def profile_state(self, identifier: Identifier) -> ProfileState | None:
-        raw = self._profiles.get(encode_identifier(identifier))
-        return ProfileState.from_dict(orjson.loads(raw)) if raw is not None else None
+        raw = self._profiles.get(encode_identifier(self._pseudonyms.of(identifier)))
+        opened = None if raw is None else self._privacy.open_row(orjson.loads(raw))
+        return None if opened is None else ProfileState.from_dict(orjson.loads(opened[0]))
 
     def timeline(self, identifier: Identifier, start: bytes) -> Iterator[tuple[bytes, TimelineEntry]]:
-        # One identifier's entries live in one partition; the others end at once.
-        for key, value in self._timeline.scan(timeline_prefix(identifier), start):
-            yield key, TimelineEntry.from_bytes(value)
+        # One identifier's entries live in one partition; the others end at once. Keys
+        # are shown under the id the caller named (cursors hold only their suffix).
+        shown = timeline_prefix(identifier)
+        prefix = timeline_prefix(self._pseudonyms.of(identifier))
+        red: dict[SchemaKey, frozenset[str]] = {}
+        for key, value in self._timeline.scan(prefix, prefix + start[len(shown) :]):
+            opened = self._privacy.open(value)
+            if opened is None:
+                continue  # forgotten
+            entry = TimelineEntry.from_bytes(opened[0])
+            schema = SchemaKey(entry.source, entry.type.value, entry.event if entry.type is EventType.TRACK else None)
+            paths = red.get(schema)
+            if paths is None:
+                paths = red[schema] = self._red_paths(schema)
+            yield shown + key[len(prefix) :], _redacted(entry, paths) if paths else entry
+
+
+def _redacted(entry: TimelineEntry, paths: frozenset[str]) -> TimelineEntry:
+    sections = redact({"properties": entry.properties, "traits": entry.traits, "context": entry.context}, paths)
+    return replace(entry, properties=sections["properties"], traits=sections["traits"], context=sections["context"])
