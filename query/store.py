@@ -6,7 +6,8 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Protocol
 
 from query.domain import Identifier, ProfileIdentities, ProfileState, TimelineEntry
-from registry import ColumnState, Policy, SchemaChange, SchemaKey, SchemaState
+from query.domain.regulations import RegulationState, RegulationType, SubjectType
+from registry import ColumnState, PiiClassification, Policy, SchemaChange, SchemaKey, SchemaState
 from schemas.errors import TracklogError
 
 
@@ -58,6 +59,12 @@ class SchemaCommands(Protocol):
         the command was logged but not applied in time.
         """
 
+    async def set_classification(
+        self, key: SchemaKey, path: str, classification: PiiClassification, kind: str | None
+    ) -> ColumnState:
+        """Append a classification command to the log (``kind``: what personal data it
+        is); return the column once it was applied. Raises as ``set_policy`` does."""
+
 
 class ChangeFeed(Protocol):
     def subscribe(self) -> AsyncIterator[SchemaChange]:
@@ -81,3 +88,20 @@ class ProfileReader(Protocol):
 
     def timeline(self, identifier: Identifier, start: bytes) -> Iterator[tuple[bytes, TimelineEntry]]:
         """``identifier``'s timeline entries from key ``start`` on (newest first), lazily."""
+
+
+class RegulationStore(Protocol):
+    """Regulations (forgetting a person) through the log."""
+
+    async def create(self, kind: RegulationType, subject_type: SubjectType, ids: list[str]) -> RegulationState:
+        """Put a regulation of the profiles of ``ids`` on the log; return it once this
+        node holds it (a suppression is in force from then on).
+
+        Raises InvalidRegulationError naming the argument for ids no regulation takes.
+        """
+
+    def get(self, regulation_id: str) -> RegulationState | None:
+        """One regulation and how far it got, or None when there is none of that id."""
+
+    def newest_first(self) -> list[RegulationState]:
+        """Every regulation, the newest first."""

@@ -3,7 +3,7 @@
 A cursor's text is URL-safe base64 (no padding) of a kind byte and a payload: a
 timeline position (`Cursor`: the event time as an 8-byte signed big-endian integer,
 then the messageId's UTF-8) or a schema-changes position (the change's order key,
-`query.domain.changes.order_key`). Callers must treat cursors as opaque; a decoder
+`query.domain.changes.order_key`) or a regulation's id. Callers must treat cursors as opaque; a decoder
 rejects anything its encoder did not write, including another kind's cursor.
 """
 
@@ -19,6 +19,7 @@ from query.domain.errors import InvalidCursorError
 
 TIMELINE: Final = b"\x01"
 SCHEMA_CHANGES: Final = b"\x02"
+REGULATIONS: Final = b"\x03"
 _MAX_CURSOR_CHARS: Final = 2048
 
 
@@ -81,3 +82,12 @@ def _timeline_payload(payload: bytes) -> Cursor:
     except UnicodeDecodeError:
         raise ValueError("messageId is not UTF-8") from None
     return Cursor(int.from_bytes(payload[:8], "big", signed=True), message_id)
+
+
+def encode_regulation_cursor(regulation_id: str) -> str:
+    return encode(REGULATIONS, regulation_id.encode())
+
+
+def decode_regulation_cursor(text: str) -> str:
+    """The regulation id of a regulations cursor; InvalidCursorError otherwise."""
+    return decode(text, REGULATIONS, "regulations", lambda p: p.decode()).decode()

@@ -25,7 +25,8 @@ refused again, so a count kept in a table must be deduped by the cause.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any, Protocol
 
@@ -118,10 +119,24 @@ class ProfileIdentities:
 
     members: tuple[Identifier, ...]
     merges: tuple[Merge, ...] = ()
+    # The id of the profile as stored, once its members are shown by name (`named`).
+    stored_id: str | None = None
 
     @property
     def profile_id(self) -> str:
-        return profile_id_for(self.members[0])
+        return self.stored_id or profile_id_for(self.members[0])
+
+    def named(self, names: Mapping[Identifier, Identifier]) -> ProfileIdentities | None:
+        """The profile with its members (and its merges' links) as ``names`` shows them,
+        under its stored id: a member ``names`` lacks is left out (its name is gone: it
+        was forgotten). None when no member is left."""
+        members = tuple(names[m] for m in self.members if m in names)
+        if not members:
+            return None
+        merges = tuple(
+            replace(m, link=Link(names.get(m.link.a, m.link.a), names.get(m.link.b, m.link.b))) for m in self.merges
+        )
+        return ProfileIdentities(members, merges, self.profile_id)
 
     def to_dict(self) -> dict[str, Any]:
         return {

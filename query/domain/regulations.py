@@ -21,6 +21,7 @@ import orjson
 
 from query.domain.errors import DomainError
 from query.domain.fields import Reader
+from query.domain.identity import EMAIL, Identifier
 
 
 class RegulationType(str, Enum):
@@ -34,6 +35,14 @@ class SubjectType(str, Enum):
     USER_ID = "USER_ID"
     ANONYMOUS_ID = "ANONYMOUS_ID"
     EMAIL = "EMAIL"
+
+
+# The identifier kind each subject type names (``query.domain.identity``).
+SUBJECT_KINDS: Final = {
+    SubjectType.USER_ID: "user_id",
+    SubjectType.ANONYMOUS_ID: "anonymous_id",
+    SubjectType.EMAIL: EMAIL,
+}
 
 
 class RegulationStatus(str, Enum):
@@ -86,14 +95,14 @@ def steps_of(kind: RegulationType) -> tuple[str, ...]:
 
 @dataclass(frozen=True, slots=True)
 class Regulation:
-    """One regulation as made: ``subjects`` are the pseudonyms of the ids given,
-    ``members`` those of every identity of their profiles then (the subjects among them)."""
+    """One regulation as made: ``subjects`` are the ids given, ``members`` every
+    identity of their profiles then (the subjects among them), all as pseudonyms."""
 
     id: str
     type: RegulationType
     subject_type: SubjectType
-    subjects: tuple[str, ...]
-    members: tuple[str, ...]
+    subjects: tuple[Identifier, ...]
+    members: tuple[Identifier, ...]
     created_at_ms: int
 
     def to_dict(self) -> dict[str, Any]:
@@ -102,8 +111,8 @@ class Regulation:
             "id": self.id,
             "type": self.type.value,
             "subjectType": self.subject_type.value,
-            "subjects": list(self.subjects),
-            "members": list(self.members),
+            "subjects": [i.to_dict() for i in self.subjects],
+            "members": [i.to_dict() for i in self.members],
             "createdAt": self.created_at_ms,
         }
 
@@ -129,7 +138,20 @@ class StepOutcome:
         }
 
 
-Record = Regulation | StepOutcome
+@dataclass(frozen=True, slots=True)
+class Ack:
+    """A fold forgot a regulation's members in one partition of its input (``target``:
+    ``graph`` for identity-links, ``events`` for the events log)."""
+
+    regulation: str
+    target: str
+    partition: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "ack", "id": self.regulation, "target": self.target, "partition": self.partition}
+
+
+Record = Regulation | StepOutcome | Ack
 
 
 def encode_record(record: Record) -> bytes:
@@ -149,8 +171,8 @@ def decode_record(value: bytes) -> Record:
             id=r.get_str("id"),
             type=r.get_enum("type", RegulationType),
             subject_type=r.get_enum("subjectType", SubjectType),
-            subjects=tuple(_strings(r, "subjects")),
-            members=tuple(_strings(r, "members")),
+            subjects=_identifiers(r, "subjects"),
+            members=_identifiers(r, "members"),
             created_at_ms=r.get_int("createdAt"),
         )
     if kind == "step":
@@ -161,14 +183,16 @@ def decode_record(value: bytes) -> Record:
             at_ms=r.get_int("at"),
             error=r.get_opt_str("error"),
         )
-    raise r.fail("kind", "not a regulation or a step")
+    if kind == "ack":
+        return Ack(regulation=r.get_str("id"), target=r.get_str("target"), partition=r.get_int("partition"))
+    raise r.fail("kind", "not a regulation, a step or an ack")
 
 
-def _strings(r: Reader, key: str) -> list[str]:
-    values = r.get_list(key)
-    if not all(isinstance(v, str) for v in values):
-        raise r.fail(key, "expected an array of strings")
-    return values
+def _identifiers(r: Reader, key: str) -> tuple[Identifier, ...]:
+    try:
+        return tuple(Identifier.from_dict(v) for v in r.get_list(key))
+    except DomainError:
+        raise r.fail(key, "expected an array of identifiers ({k, v})") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +200,7 @@ class Step:
     name: str
     status: RegulationStatus = RegulationStatus.INITIALIZED
     error: str | None = None
+    at_ms: int | None = None  # when it got its status
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +210,7 @@ class RegulationState:
     regulation: Regulation
     steps: tuple[Step, ...]
     finished_at_ms: int | None = None
+    acks: frozenset[tuple[str, int]] = frozenset()  # (target, partition) forgotten
 
     @property
     def status(self) -> RegulationStatus:
@@ -219,15 +245,17 @@ class Regulations:
                 self.states[record.id] = RegulationState(record, steps)
             return
         state = self.states.get(record.regulation)
+        if isinstance(record, Ack):
+            if state is not None:
+                self.states[record.regulation] = replace(state, acks=state.acks | {(record.target, record.partition)})
+            return
         if state is None or state.step(record.step) is None:
             return
         steps = tuple(
-            replace(s, status=record.status, error=record.error) if s.name == record.step else s for s in state.steps
+            replace(s, status=record.status, error=record.error, at_ms=record.at_ms) if s.name == record.step else s for s in state.steps
         )
         done = all(s.status in (RegulationStatus.FINISHED, RegulationStatus.FAILED) for s in steps)
-        self.states[record.regulation] = RegulationState(
-            state.regulation, steps, record.at_ms if done else None
-        )
+        self.states[record.regulation] = replace(state, steps=steps, finished_at_ms=record.at_ms if done else None)
 
     def pending(self) -> list[RegulationState]:
         """The regulations with steps still to carry out, in the order made."""
@@ -253,12 +281,13 @@ class Suppressions:
         if regulation.type in (RegulationType.SUPPRESS_ONLY, RegulationType.SUPPRESS_WITH_DELETE):
             if regulation.id in self._by_regulation:
                 return
-            members = frozenset(regulation.members) | frozenset(regulation.subjects)
+            members = frozenset(i.value for i in (*regulation.members, *regulation.subjects))
             self._by_regulation[regulation.id] = members
             for member in members:
                 self._suppressed[member] = self._suppressed.get(member, 0) + 1
         elif regulation.type is RegulationType.UNSUPPRESS:
-            lifted = [rid for rid, members in self._by_regulation.items() if members & set(regulation.subjects)]
+            subjects = {i.value for i in regulation.subjects}
+            lifted = [rid for rid, members in self._by_regulation.items() if members & subjects]
             for rid in lifted:
                 for member in self._by_regulation.pop(rid):
                     left = self._suppressed[member] - 1

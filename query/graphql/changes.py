@@ -12,7 +12,7 @@ from strawberry.types import Info
 from query.domain import MAX_PAGE, check_page_size
 from query.domain.changes import decode_change_cursor, encode_change_cursor
 from query.graphql.context import Context
-from query.graphql.enums import ChangeKind, ColumnType, EventType
+from query.graphql.enums import ChangeKind, ColumnType, EventType, PiiClassification
 from query.graphql.scalars import to_datetime
 from registry import SchemaChange as CoreSchemaChange
 from schemas import EventType as CoreEventType
@@ -38,6 +38,10 @@ class SchemaChange:
     to_type: ColumnType  # type: ignore[valid-type]
     version: int
     at: datetime
+    classification: PiiClassification = strawberry.field(  # type: ignore[valid-type]
+        description="The column's personal-data classification after the change."
+    )
+    pii_kind: str | None
 
     @classmethod
     def from_core(cls, change: CoreSchemaChange) -> SchemaChange:
@@ -54,6 +58,8 @@ class SchemaChange:
             to_type=c.to_type,
             version=c.version,
             at=to_datetime(c.at_ms),
+            classification=change.classification,
+            pii_kind=change.pii_kind,
         )
 
 

@@ -6,7 +6,7 @@ import enum
 
 import strawberry
 
-from registry import ChangeKind as CoreChangeKind, ColumnType as CoreColumnType, Policy
+from registry import ChangeKind as CoreChangeKind, ColumnType as CoreColumnType, PiiClassification as CorePii, Policy
 from schemas import EventType as CoreEventType
 
 # strawberry.enum registers an existing enum and returns that same class, so a
@@ -32,6 +32,17 @@ ColumnPolicy = strawberry.enum(
     description=(
         "What a column does when a conflicting type arrives: WIDEN its type to the join "
         "(the default), or LOCK it (keep the type and count a violation)."
+    ),
+)
+
+
+PiiClassification = strawberry.enum(
+    CorePii,
+    name="PiiClassification",
+    description=(
+        "Whether a column holds personal data: NONE; YELLOW (it identifies a person: an "
+        "email, a phone number, an IP address); RED (never shown in clear: a card number, "
+        "a national id, a password, a token, a secret; timelines show it redacted)."
     ),
 )
 

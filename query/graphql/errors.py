@@ -14,10 +14,11 @@ from __future__ import annotations
 from graphql import GraphQLError
 
 from query.domain import InvalidCursorError, PageSizeError
+from query.domain.regulations import InvalidRegulationError
 from query.store import QueryError
 
 # The query core's errors that describe a request, not the store.
-CALLER_ERRORS = (InvalidCursorError, PageSizeError)
+CALLER_ERRORS = (InvalidCursorError, PageSizeError, InvalidRegulationError)
 
 
 class InvalidArgumentError(QueryError):

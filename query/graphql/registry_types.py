@@ -9,7 +9,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from query.graphql.context import Context
-from query.graphql.enums import ChangeKind, ColumnPolicy, ColumnType, DiffKind, EventType
+from query.graphql.enums import ChangeKind, ColumnPolicy, ColumnType, DiffKind, EventType, PiiClassification
 from query.graphql.registry_reads import schema_key, type_counts as column_type_counts
 from query.graphql.scalars import to_datetime, to_ms
 from registry import (
@@ -101,6 +101,12 @@ class Column:
     violations: int = strawberry.field(
         description="Observations a LOCKed column's type did not hold (it kept its type)."
     )
+    classification: PiiClassification = strawberry.field(  # type: ignore[valid-type]
+        description="Whether it holds personal data: suggested on its first sight, set by setColumnClassification."
+    )
+    pii_kind: str | None = strawberry.field(
+        description="The kind of personal data (email, phone, ip, card, password...); null for NONE."
+    )
     _key: strawberry.Private[SchemaKey]
     _state: strawberry.Private[ColumnState]
 
@@ -126,6 +132,8 @@ class Column:
             count=state.count,
             policy=state.policy,
             violations=state.violations,
+            classification=state.classification,
+            pii_kind=state.pii_kind,
             _key=key,
             _state=state,
         )

@@ -24,13 +24,15 @@ from strawberry.types import ExecutionContext
 
 from query.graphql.changes import ChangesQuery, Subscription
 from query.graphql.errors import is_unexpected
-from query.graphql.mutations import Mutation
+from query.graphql.mutations import Mutation as SchemaMutation
 from query.graphql.profile_queries import ProfileQuery
+from query.graphql.regulations import RegulationMutation, RegulationQuery
 from query.graphql.registry_queries import RegistryQuery
 
 logger = logging.getLogger(__name__)
 
-Query = merge_types("Query", (RegistryQuery, ChangesQuery, ProfileQuery))
+Query = merge_types("Query", (RegistryQuery, ChangesQuery, ProfileQuery, RegulationQuery))
+Mutation = merge_types("Mutation", (SchemaMutation, RegulationMutation))
 
 
 def _payload(payload: object, _info: object, /, **_arguments: object) -> object:

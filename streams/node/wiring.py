@@ -7,18 +7,25 @@ import logging
 from query.graphql import Context
 from query.graphql.schema import Limits, build_schema
 from registry import SchemaChange
+from streams.adapters.faust import owns_partition
 from streams.agents import install_agents
 from streams.edge.app import build_http_app
 from streams.edge.ingest import Ingest
+from streams.edge.sealing import Sealing
+from streams.folds.links import GraphTables
 from streams.kafka.app import Tracklog
 from streams.kafka.feed import KafkaChangeFeed
 from streams.kafka.producer import EventProducer
 from streams.metrics import Metrics
 from streams.node.worker import NodeService, NodeWorker
 from streams.pacing import Requests
+from streams.regulations.executor import Executor
+from streams.regulations.log import RegulationLog
+from streams.regulations.store import LoggedRegulations
 from streams.settings import Settings
 from streams.state.commands import LoggedSchemaCommands
 from streams.state.memory import share_rocksdb_memory
+from streams.state.partitions import Partitions
 from streams.state.readers import TableProfileReader, TableSchemaReader
 
 logger = logging.getLogger(__name__)
@@ -46,8 +53,11 @@ class Node:
             self.tracklog.names.events,
             timeout=settings.produce_timeout,
         )
+        tracklog = self.tracklog
+        self._regulations()
         ingest = Ingest(
             producer=self.producer,
+            sealing=Sealing(tracklog.keys, tracklog.pseudonyms, self.regulations.suppressions),
             source_for_key=settings.source_for_key,
             dev=settings.dev,
             metrics=self.metrics,
@@ -59,7 +69,8 @@ class Node:
                 schemas=reader,
                 commands=self.commands,
                 changes=self.feed,
-                profiles=TableProfileReader.of(self.tracklog),
+                profiles=TableProfileReader.of(tracklog, reader),
+                regulations=self.regulation_store,
             ),
             metrics=self.metrics,
             ready=lambda: self.ready,
@@ -75,6 +86,24 @@ class Node:
             timeout=settings.graphql_timeout,
             tokens=settings.graphql_tokens,
             requests=requests,
+        )
+
+    def _regulations(self) -> None:
+        """Every node's copy of the regulations topic, its API, and the executor that
+        carries them out while this node holds the identity graph."""
+        settings, tracklog = self.settings, self.tracklog
+        self.regulations = RegulationLog(
+            settings.bootstrap_servers, tracklog.names.regulations, timeout=settings.produce_timeout
+        )
+        graph = GraphTables(Partitions.of_table(tracklog.identities), Partitions.of_table(tracklog.profile_members))
+        self.regulation_store = LoggedRegulations(self.regulations, tracklog.pseudonyms, graph)
+        self.executor = Executor(
+            log=self.regulations,
+            keys=tracklog.keys,
+            names=tracklog.names,
+            partitions=settings.partitions,
+            owns_graph=lambda: owns_partition(tracklog.app, tracklog.names.identity_links, 0),
+            forget_within_ms=settings.forget_within_ms,
         )
 
     def _on_change(self, change: SchemaChange) -> None:

@@ -48,6 +48,10 @@ class NodeService(Service):
         node = self.node
         settings = node.settings
         await ensure_topics(settings.bootstrap_servers, node.tracklog.topics_to_create)
+        # Both read whole before anything is served or folded: every key an event on
+        # the log is sealed under, every suppression in force.
+        await node.tracklog.keys.start()
+        await node.regulations.start()
         await node.producer.start()
         config = uvicorn.Config(
             node.http_app,
@@ -72,6 +76,8 @@ class NodeService(Service):
             self._server.should_exit = True
         await self.node.feed.stop()
         await self.node.producer.stop()
+        await self.node.regulations.stop()
+        await self.node.tracklog.keys.stop()
 
 
 class NodeWorker(faust.Worker):
@@ -86,6 +92,8 @@ class NodeWorker(faust.Worker):
         open_partitions(self.node.tracklog)
         # Started last: on a fresh broker, new partitions take a moment to serve reads.
         await self.node.feed.start()
+        # Carries regulations out while this node holds the identity graph.
+        self.add_future(self.node.executor.run())
         settle_heap()
         self.node.ready = True
         settings = self.node.settings

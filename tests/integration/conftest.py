@@ -14,6 +14,7 @@ from streams.kafka.topics import ensure_topics
 from tests.brokers import running_broker
 from tests.integration.edge import edge_client
 from tests.nodes import NodeProcess, fresh_prefix
+from tests.topics import MemoryKeys
 
 
 @pytest.fixture(scope="session")
@@ -72,7 +73,13 @@ async def producer(kafka: EmbeddedBroker, topic: str) -> AsyncIterator[EventProd
 
 
 @pytest.fixture
-async def client(producer: EventProducer) -> AsyncIterator[httpx.AsyncClient]:
+def keys() -> MemoryKeys:
+    """The data keys the in-process edge seals events with (and tests open them with)."""
+    return MemoryKeys()
+
+
+@pytest.fixture
+async def client(producer: EventProducer, keys: MemoryKeys) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client of the node's app, in-process, over ``producer`` (outside dev mode)."""
-    async with edge_client(producer) as client:
+    async with edge_client(producer, keys=keys) as client:
         yield client

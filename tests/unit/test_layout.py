@@ -56,6 +56,8 @@ RULES: dict[str, set[str]] = {
         "streams.pacing",
         "aiokafka",
     },
+    "streams.regulations": PURE
+    | {"streams.regulations", "streams.kafka", "streams.folds", "streams.errors", "streams.signals", "aiokafka"},
     "streams.edge": PURE
     | {
         "query.graphql",

@@ -22,6 +22,17 @@ from query.domain import (
     timeline_key,
     timeline_prefix,
 )
+from query.domain.pseudonyms import Pseudonyms
+from query.domain.regulations import (
+    SUBJECT_KINDS,
+    Regulation,
+    Regulations,
+    RegulationState,
+    RegulationType,
+    SubjectType,
+    check_subject_ids,
+    summary,
+)
 from query.graphql import Context
 from query.store import UnknownColumnError
 from query.domain.changes import decode_order_key, sort_key
@@ -34,6 +45,8 @@ from registry import (
     SchemaState,
     fold_event,
     infer_columns,
+    PiiClassification,
+    set_classification,
     set_policy,
 )
 from schemas.event import Event
@@ -103,6 +116,15 @@ class MemorySchemas:
         if state is None:
             raise UnknownColumnError(key, path)
         self.columns[key][path] = set_policy(state, policy)
+        return self.columns[key][path]
+
+    async def set_classification(
+        self, key: SchemaKey, path: str, classification: PiiClassification, kind: str | None
+    ) -> ColumnState:
+        state = self.columns.get(key, {}).get(path)
+        if state is None:
+            raise UnknownColumnError(key, path)
+        self.columns[key][path] = set_classification(state, classification, kind)
         return self.columns[key][path]
 
 
@@ -179,6 +201,31 @@ class MemoryProfiles:
             yield key, self.rows[key]
 
 
+class MemoryRegulations:
+    """Regulations folded in memory, as made (``query.store.RegulationStore``); their
+    members are only the ids given (no graph behind them)."""
+
+    def __init__(self) -> None:
+        self.folded = Regulations()
+        self._pseudonyms = Pseudonyms(b"memory-regulations")
+
+    async def create(self, kind: RegulationType, subject_type: SubjectType, ids: list[str]) -> RegulationState:
+        check_subject_ids(ids)
+        subjects = tuple(self._pseudonyms.of(Identifier(SUBJECT_KINDS[subject_type], i)) for i in ids)
+        regulation = Regulation(f"r{len(self.folded.states) + 1}", kind, subject_type, subjects, subjects, T_MADE)
+        self.folded.apply(regulation)
+        return self.folded.states[regulation.id]
+
+    def get(self, regulation_id: str) -> RegulationState | None:
+        return self.folded.states.get(regulation_id)
+
+    def newest_first(self) -> list[RegulationState]:
+        return summary(self.folded.states)
+
+
+T_MADE = 1_790_000_000_000
+
+
 class Unused:
     """A protocol a test does not expect to be called."""
 
@@ -190,12 +237,15 @@ def context(
     schemas: MemorySchemas | None = None,
     changes: QueueFeed | None = None,
     profiles: MemoryProfiles | None = None,
+    regulations: MemoryRegulations | None = None,
 ) -> Context:
-    """A context over `schemas` (reader and commands alike), `changes` and `profiles`."""
+    """A context over `schemas` (reader and commands alike), `changes`, `profiles` and
+    `regulations`."""
     schemas = schemas or MemorySchemas()
     return Context(
         schemas=schemas,
         commands=schemas,
         changes=changes or Unused(),
         profiles=profiles or MemoryProfiles(),
+        regulations=regulations or MemoryRegulations(),
     )

@@ -36,7 +36,7 @@ MASKED = "Unexpected error."
 def _app(graphql_context: Context) -> Starlette:
     """The node's app as served outside dev (a token required), introspection on to load it."""
     metrics = Metrics()
-    ingest = Ingest(producer=Unused(), source_for_key=lambda key: None, dev=False, metrics=metrics)
+    ingest = Ingest(producer=Unused(), sealing=Unused(), source_for_key=lambda key: None, dev=False, metrics=metrics)
     return build_http_app(
         ingest=ingest,
         context=graphql_context,
@@ -70,7 +70,9 @@ class _Failing:
 
 
 def _failing() -> Context:
-    return Context(schemas=_Failing(), commands=_Failing(), changes=_Failing(), profiles=_Failing())
+    return Context(
+        schemas=_Failing(), commands=_Failing(), changes=_Failing(), profiles=_Failing(), regulations=_Failing()
+    )
 
 
 # Mostly names the stores hold, so that operations reach the data, not only misses.

@@ -8,6 +8,7 @@ from query.domain import Identifier, IdentityGuards
 from query.domain.errors import RecordDecodeError
 from query.domain.pseudonyms import Pseudonyms, is_pseudonym
 from query.domain.regulations import (
+    Ack,
     InvalidRegulationError,
     Regulation,
     Regulations,
@@ -25,8 +26,12 @@ from query.domain.regulations import (
 P = Pseudonyms(b"secret")
 
 
+def _ids(*values: str) -> tuple[Identifier, ...]:
+    return tuple(Identifier("user_id", v) for v in values)
+
+
 def _regulation(kind: RegulationType, *members: str, rid: str = "r1") -> Regulation:
-    return Regulation(rid, kind, SubjectType.USER_ID, members[:1], members, 1_000)
+    return Regulation(rid, kind, SubjectType.USER_ID, _ids(*members[:1]), _ids(*members), 1_000)
 
 
 def test_a_pseudonym_is_stable_keyed_and_leaves_junk_values_alone() -> None:
@@ -52,9 +57,16 @@ def test_bad_subject_ids_are_refused_naming_the_field(ids: list[str], says: str)
 def test_records_round_trip_and_garbage_names_its_field() -> None:
     regulation = _regulation(RegulationType.DELETE_ONLY, "~a", "~b")
     step = StepOutcome("r1", "timeline", RegulationStatus.FAILED, 5, "partition 2 unavailable")
-    assert decode_record(encode_record(regulation)) == regulation
-    assert decode_record(encode_record(step)) == step
-    for bad, field in ((b"{", ""), (b'{"kind": "x"}', "kind"), (b'{"kind": "regulation", "id": "r"}', "type")):
+    ack = Ack("r1", "events", 3)
+    for record in (regulation, step, ack):
+        assert decode_record(encode_record(record)) == record
+    bad_members = b'{"kind": "regulation", "id": "r", "type": "DELETE_ONLY", "subjectType": "EMAIL", "subjects": ["~a"]}'
+    for bad, field in (
+        (b"{", ""),
+        (b'{"kind": "x"}', "kind"),
+        (b'{"kind": "regulation", "id": "r"}', "type"),
+        (bad_members, "subjects"),
+    ):
         with pytest.raises(RecordDecodeError) as raised:
             decode_record(bad)
         assert raised.value.field == field
@@ -74,6 +86,10 @@ def test_a_regulation_is_finished_once_every_step_is_and_partial_when_some_faile
         folded.apply(StepOutcome("r1", step, RegulationStatus.FINISHED if step != "samples" else RegulationStatus.FAILED, n))
     assert folded.states["r1"].status is RegulationStatus.PARTIAL_SUCCESS
     assert folded.states["r1"].finished_at_ms is not None and folded.pending() == []
+    folded.apply(Ack("r1", "events", 2))
+    folded.apply(Ack("r1", "events", 2))
+    folded.apply(Ack("r0", "graph", 0))  # of no regulation here
+    assert folded.states["r1"].acks == {("events", 2)} and set(folded.states) == {"r1"}
 
 
 def test_suppression_covers_every_member_until_an_unsuppress_of_any_of_them() -> None:
@@ -81,5 +97,5 @@ def test_suppression_covers_every_member_until_an_unsuppress_of_any_of_them() ->
     suppressions.apply(_regulation(RegulationType.SUPPRESS_ONLY, "~ada", "~anon", rid="r1"))
     suppressions.apply(_regulation(RegulationType.DELETE_ONLY, "~bob", rid="r2"))  # deletes, suppresses nothing
     assert suppressions.blocks(["~x", "~anon"]) and not suppressions.blocks(["~bob"])
-    suppressions.apply(Regulation("r3", RegulationType.UNSUPPRESS, SubjectType.ANONYMOUS_ID, ("~anon",), ("~anon",), 2))
+    suppressions.apply(Regulation("r3", RegulationType.UNSUPPRESS, SubjectType.USER_ID, _ids("~anon"), _ids("~anon"), 2))
     assert not suppressions.blocks(["~ada", "~anon"]) and len(suppressions) == 0
