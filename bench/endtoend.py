@@ -41,7 +41,7 @@ from bench.harness import (
     percentiles,
     running_node,
 )
-from bench.serving import SENDERS, Sent, _send_all
+from bench.serving import SENDERS, Sent, _send_all, _unsealed
 from schemas import parse_call
 from schemas.log import record_items
 from streams.kafka.producer import EventProducer
@@ -169,7 +169,7 @@ async def through_the_baseline(broker: EmbeddedBroker, directory: Path, load: li
         # One record per event, each in its identity key's partition, made beforehand;
         # the edge's batch send loop per partition (no future per record).
         by_partition: dict[int, list[bytes]] = {}
-        for partition, values in (await producer.records_of(events)).items():
+        for partition, values in (await producer.records_of(_unsealed(events))).items():
             by_partition[partition] = [v for record in values for v in _one_per_event(record)]
         await _until(lambda: out.with_suffix(".ready").exists() or agent.poll() is not None, 120)
         started = time.time()

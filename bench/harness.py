@@ -27,12 +27,13 @@ from prometheus_client.parser import text_string_to_metric_families
 from streams.kafka.app import TopicNames, Tracklog
 from streams.ops.broker import EmbeddedBroker
 from schemas import encode_event
-from streams.ops.importer import ImportReport, import_file, parse_line
+from streams.ops.importer import ImportReport, import_files, parse_line
 from streams.ops.loadgen import generate, write_jsonl
 from streams.kafka.producer import EventProducer
 from streams.folds.links import decode_links
 from streams.settings import Settings
 from streams.kafka.topics import assign_all, ensure_topics
+from tests.keys import TEST_SECRET
 from tests.nodes import NodeProcess
 
 logger = logging.getLogger(__name__)
@@ -155,15 +156,11 @@ async def create_topics(broker: EmbeddedBroker, prefix: str) -> None:
 
 
 async def preload(broker: EmbeddedBroker, prefix: str, path: Path) -> int:
-    """Put the load file on the events topic of ``prefix`` (the importer's path); count it."""
-    await create_topics(broker, prefix)
-    producer = EventProducer(broker.bootstrap, TopicNames.for_prefix(prefix).events, timeout=60)
-    await producer.start()
+    """Put the load file on the events topic of ``prefix`` (the importer's path: sealed
+    under the nodes' secret, as the edge writes it); count it."""
+    settings = Settings(broker=broker.url, topic_prefix=prefix, partitions=PARTITIONS, secret=TEST_SECRET)  # type: ignore[arg-type]
     report = ImportReport()
-    try:
-        await import_file(path, producer, source=SOURCE, report=report)
-    finally:
-        await producer.stop()
+    await import_files(settings, [path], source=SOURCE, batch_size=1000, report=report)
     if report.skipped:
         raise RuntimeError(f"the load file had {report.skipped} bad lines: {report.errors[:3]}")
     return report.events

@@ -9,18 +9,22 @@ measures ``profile`` and ``timeline(first: 50)`` — first page and a deep page 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
+from typing import Any, cast
 
 from bench.harness import percentiles
+from query.domain import primary_identifier
+from query.domain.pseudonyms import Pseudonyms
 from query.graphql import Context, schema
-from schemas import Event, EventType
-from streams.folds.events import EventFold
-from streams.folds.links import LinkFold
+from schemas import Event, EventType, encode_event
+from schemas.sealed import KeyRef, Sealer
 from streams.adapters.rocksdict import open_db
+from streams.folds.events import EventFold, ScannedTable
+from streams.folds.links import LinkFold
+from streams.folds.privacy import Keys, Privacy
 from streams.state.partitions import Partitions
 from streams.state.readers import TableProfileReader
 
@@ -36,6 +40,7 @@ class _Tables:
     timeline: Any
     identities: Any
     profile_members: Any
+    identity_names: Any
 
 
 def _one(db: Any) -> Partitions:
@@ -64,17 +69,24 @@ def _event(user: str, n: int, *, identify: bool = False) -> Event:
     )
 
 
-def load(tables: _Tables, users: int, per_user: int, heavy: int) -> int:
-    events = EventFold(tables.event_dedupe, tables.profiles, tables.timeline)
-    links = LinkFold(tables.identities, tables.profile_members)
+def load(tables: _Tables, privacy: Privacy, users: int, per_user: int, heavy: int) -> int:
+    """Each event sealed as the edge seals it (a key per subject), then folded."""
+    # The timeline is scanned only to forget someone, which this load never does.
+    events = EventFold(tables.event_dedupe, tables.profiles, cast(ScannedTable, tables.timeline), privacy)
+    links = LinkFold(tables.identities, tables.profile_members, tables.identity_names)
+    assert isinstance(privacy.keys, Keys)
+    known, sealer = privacy.keys.known, Sealer()
     count = 0
     plan = [("heavy-user", heavy)] + [(f"user-{i}", per_user) for i in range(users)]
     for user, n_events in plan:
         for n in range(n_events):
             event = _event(user, n, identify=(n == 0))
-            key = (event.user_id or event.anonymous_id or "").encode()
-            for link, cause in events.fold(key, event):
-                links.apply(link, cause)
+            primary = primary_identifier(event)
+            assert primary is not None
+            ref = KeyRef(privacy.pseudonyms.of(primary).value, "k")
+            material = known.setdefault(ref, os.urandom(64))
+            for link, cause, names in events.fold(event, sealer.seal(ref, material, encode_event(event)), ref):
+                links.apply(link, cause, names)
             count += 1
         events.write_back()
     return count
@@ -98,13 +110,20 @@ TIMELINE = """query ($id: String!, $after: String) { timeline(id: $id, first: 50
 async def run(directory: Path, *, quick: bool) -> list[tuple[str, str]]:
     users, per_user, heavy = (200, 20, 5_000) if quick else (10_000, 100, 100_000)
     tables = _Tables(*(open_db(str(directory / name)) for name in _Tables.__dataclass_fields__))
+    privacy = Privacy(Pseudonyms(b"bench-secret-of-16-bytes"), Keys())
     started = time.perf_counter()
-    count = load(tables, users, per_user, heavy)
+    count = load(tables, privacy, users, per_user, heavy)
     load_s = time.perf_counter() - started
     reader = TableProfileReader(
-        *(_one(db) for db in (tables.profiles, tables.timeline, tables.identities, tables.profile_members))
+        _one(tables.profiles),
+        _one(tables.timeline),
+        _one(tables.identities),
+        _one(tables.profile_members),
+        _one(tables.identity_names),
+        privacy,
+        lambda key: frozenset(),
     )
-    context = Context(schemas=None, commands=None, changes=None, profiles=reader)  # type: ignore[arg-type]
+    context = Context(schemas=None, commands=None, changes=None, profiles=reader, regulations=None)  # type: ignore[arg-type]
 
     # A cursor deep into the heavy user's history: walk there once.
     after = None

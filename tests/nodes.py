@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from streams.ops.broker import free_port
+from tests.keys import TEST_SECRET
 from tests.waiting import wait_until
 
 TRACKLOG = str(Path(sys.executable).with_name("tracklog"))
@@ -43,6 +44,7 @@ class NodeProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         env = {
             **os.environ,
+            "TRACKLOG_SECRET": TEST_SECRET,
             "TRACKLOG_HTTP_PORT": str(self.port),
             "TRACKLOG_DATA_DIR": str(self.data_dir),
             **self.env,

@@ -212,7 +212,12 @@ def cmd_import(settings: Settings, files: list[Path], source: str, batch: int) -
         asyncio.run(import_files(settings, files, source=source, batch_size=batch, report=report, progress=progress))
     for error in report.errors:
         logger.warning("skipped %s", error)
-    logger.info("imported %d events; skipped %d bad lines", report.events, report.skipped)
+    logger.info(
+        "imported %d events; skipped %d bad lines; left out %d events of suppressed people",
+        report.events,
+        report.skipped,
+        report.suppressed,
+    )
     return 1 if report.skipped else 0
 
 

@@ -3,7 +3,8 @@
 Lines are parsed by the same core as the HTTP edge (so an imported event is exactly
 what the SDK would have produced), sent in batches with acks=all, and read as a stream
 (memory stays bounded by one batch). A bad line is reported with its file and line
-number and skipped; it never stops the import.
+number and skipped; it never stops the import. Events are sealed and suppressed as the
+edge does (``streams.edge.sealing``).
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from typing import IO
 import orjson
 
 from schemas import Event, SchemaError, parse_body, parse_call
+from streams.edge.sealing import Sealing
 from streams.kafka.app import Tracklog
 from streams.kafka.producer import EventProducer
 from streams.kafka.topics import ensure_topics
+from streams.regulations.log import RegulationLog
 from streams.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -35,6 +38,7 @@ Progress = Callable[[int, int], None]
 class ImportReport:
     events: int = 0
     skipped: int = 0
+    suppressed: int = 0  # events of a suppressed person: not written
     errors: list[str] = field(default_factory=list)  # the first few, with file:line
 
     def skip(self, where: str, reason: str) -> None:
@@ -66,6 +70,7 @@ def parse_line(line: bytes, *, source: str, received_at_ms: int) -> Event:
 async def import_file(
     path: Path,
     producer: EventProducer,
+    sealing: Sealing,
     *,
     source: str,
     batch_size: int = 1000,
@@ -87,16 +92,22 @@ async def import_file(
                 continue
             batch.append(event)
             if len(batch) >= batch_size:
-                await producer.send_events(batch)
-                report.events += len(batch)
+                await _send(batch, producer, sealing, report)
                 batch.clear()
                 if progress is not None:
                     progress(raw.tell(), report.events)
         if batch:
-            await producer.send_events(batch)
-            report.events += len(batch)
+            await _send(batch, producer, sealing, report)
         if progress is not None:
             progress(raw.tell(), report.events)
+
+
+async def _send(batch: list[Event], producer: EventProducer, sealing: Sealing, report: ImportReport) -> None:
+    """Sealed as the edge seals them; a suppressed person's events are not written."""
+    writable = sealing.writable(batch)
+    report.suppressed += len(batch) - len(writable)
+    await producer.send_events(await sealing.seal(writable))
+    report.events += len(writable)
 
 
 async def import_files(
@@ -116,12 +127,17 @@ async def import_files(
     producer = EventProducer(
         settings.bootstrap_servers, tracklog.names.events, timeout=max(settings.produce_timeout, 30.0)
     )
+    regulations = RegulationLog(settings.bootstrap_servers, tracklog.names.regulations)
+    await tracklog.keys.start()
+    await regulations.start(write=False)
     await producer.start()
+    sealing = Sealing(tracklog.keys, tracklog.pseudonyms, regulations.suppressions)
     try:
         for path in files:
             await import_file(
                 path,
                 producer,
+                sealing,
                 source=source,
                 batch_size=batch_size,
                 report=report,
@@ -129,3 +145,5 @@ async def import_files(
             )
     finally:
         await producer.stop()
+        await regulations.stop()
+        await tracklog.keys.stop()

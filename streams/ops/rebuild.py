@@ -4,7 +4,9 @@ The live state is what the node wrote: the latest value of every key in the tabl
 changelog topics. The rebuilt state is the same folds (``streams.folds.schemas``,
 ``streams.folds.links``) run again over the topics the agents read (``events``,
 ``identity-links``, ``schema-input``) from their first offset, into plain dicts,
-partition by partition. Both
+partition by partition, opening events with the data keys on the keys topic: the
+events of a forgotten subject (their keys deleted) do not open, so they stay
+forgotten, and forget records replay where they fell. Both
 are reduced to a digest; equal digests are the promise that state is derived from the
 log. Unless only checking, the changelogs are then rewritten to the rebuilt state and
 the node's local RocksDB copies are dropped, so the next node start recovers it.
@@ -26,14 +28,18 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from query.domain import DomainError, IdentityGuards
 from registry import RegistryError
-from schemas import InvalidEventError, SchemaError
-from schemas.log import decode_events
+from schemas import SchemaError, decode_event
+from schemas.log import record_items
 from streams.adapters.faust import Table
-from streams.folds.records import Message
-from streams.kafka.app import Tracklog
-from streams.folds.schemas import SchemaFold
+from streams.folds.commands import KIND_HEADER
 from streams.folds.events import EventFold
+from streams.folds.forget import FORGET, decode_forget
 from streams.folds.links import LinkFold
+from streams.folds.privacy import Privacy
+from streams.folds.records import Message, header
+from streams.folds.rows import RowDict
+from streams.folds.schemas import SchemaFold
+from streams.kafka.app import Tracklog
 from streams.kafka.topics import assign_all
 
 logger = logging.getLogger(__name__)
@@ -127,13 +133,16 @@ class _Refold:
 
     def __init__(self, tracklog: Tracklog) -> None:
         self._tracklog = tracklog
-        self.image: Image = defaultdict(dict)
+        self._privacy = Privacy(tracklog.pseudonyms, tracklog.keys)
+        self.image: Image = defaultdict(RowDict)
         self._schema_folds: dict[int, SchemaFold] = {}
         self._event_folds: dict[int, EventFold] = {}
         self._guards = IdentityGuards()
 
-    def _rows(self, table: Table, partition: int) -> dict[bytes, bytes]:
-        return self.image[(table.name, partition)]
+    def _rows(self, table: Table, partition: int) -> RowDict:
+        rows = self.image[(table.name, partition)]
+        assert isinstance(rows, RowDict)
+        return rows
 
     def schema(self, message: Message) -> None:
         tracklog, p = self._tracklog, message.partition
@@ -151,16 +160,32 @@ class _Refold:
         if fold is None:
             rows = self._rows
             fold = self._event_folds[p] = EventFold(
-                rows(tracklog.event_dedupe, p), rows(tracklog.profiles, p), rows(tracklog.timeline, p)
+                rows(tracklog.event_dedupe, p), rows(tracklog.profiles, p), rows(tracklog.timeline, p), self._privacy
             )
-        for item in decode_events(message.value or b""):
-            if not isinstance(item, InvalidEventError):  # route-events set it aside
-                fold.fold(item.identity_key, item)
+        if header(message, KIND_HEADER) == FORGET:
+            fold.forget(decode_forget(message.value or b"")[1])
+            return
+        for index, sealed in enumerate(record_items(message.value or b"")):
+            try:
+                opened = self._privacy.open(sealed)
+                if opened is not None:  # else forgotten: its key was deleted
+                    fold.fold(decode_event(opened[0], index), sealed, opened[1])
+            except (SchemaError, RegistryError):
+                pass  # route-events set it aside
 
     def link(self, message: Message) -> None:
         tracklog, p = self._tracklog, message.partition
-        fold = LinkFold(self._rows(tracklog.identities, p), self._rows(tracklog.profile_members, p), guards=self._guards)
-        fold.fold(message.value or b"")
+        rows = self._rows
+        fold = LinkFold(
+            rows(tracklog.identities, p),
+            rows(tracklog.profile_members, p),
+            rows(tracklog.identity_names, p),
+            guards=self._guards,
+        )
+        if header(message, KIND_HEADER) == FORGET:
+            fold.forget(decode_forget(message.value or b"")[1])
+        else:
+            fold.fold(message.value or b"")
 
     def write_back(self) -> None:
         for schema_fold in self._schema_folds.values():
@@ -223,7 +248,11 @@ async def rebuild(
 ) -> RebuildReport:
     bootstrap = tracklog.settings.bootstrap_servers
     live = await live_image(bootstrap, tracklog)
-    rebuilt, messages = await refold_image(bootstrap, tracklog, progress)
+    await tracklog.keys.start(write=False)  # every data key not deleted
+    try:
+        rebuilt, messages = await refold_image(bootstrap, tracklog, progress)
+    finally:
+        await tracklog.keys.stop()
     written = 0
     if not check_only:
         written = await write_image(bootstrap, tracklog, live, rebuilt)

@@ -25,7 +25,7 @@ from query.domain import ANONYMOUS_ID, USER_ID, primary_identifier
 from streams.ops.broker import EmbeddedBroker
 from tests.integration.conftest import StartNode
 from tests.nodes import TRACKLOG, NodeProcess
-from tests.topics import all_records, lag, logged_events
+from tests.topics import all_records, keys_on, lag, logged_events
 from tests.waiting import wait_until
 
 PROFILE = "query ($id: String!, $idType: String) { profile(id: $id, idType: $idType) { id eventCount } }"
@@ -168,7 +168,8 @@ async def _drain(node: NodeProcess, kafka: EmbeddedBroker, topics: list[str]) ->
 async def _check_every_event_counted_once(
     node: NodeProcess, kafka: EmbeddedBroker, events_topic: str, acked: set[str]
 ) -> None:
-    events = [event for _, event in logged_events(await all_records(kafka.bootstrap, events_topic))]
+    keys = await keys_on(kafka.bootstrap, events_topic.removesuffix(".events") + ".keys")
+    events = [event for _, event in logged_events(await all_records(kafka.bootstrap, events_topic), keys)]
     on_log = {event.message_id for event in events}
     assert acked <= on_log  # every acknowledged call was kept
 

@@ -12,7 +12,7 @@ import orjson
 from streams.ops.broker import EmbeddedBroker
 from tests.integration.conftest import StartNode
 from tests.nodes import TRACKLOG, fresh_prefix
-from tests.topics import events_on
+from tests.topics import events_on, keys_on
 from tests.waiting import wait_until
 
 
@@ -64,6 +64,7 @@ async def test_import_onto_a_broker_no_node_has_used_creates_the_topics(
     result = _run("import", str(generated), env=env)
 
     assert result.returncode == 0, result.stderr
-    logged = await events_on(kafka.bootstrap, f"{prefix}.events", 40)
+    keys = await keys_on(kafka.bootstrap, f"{prefix}.keys")  # the importer made them
+    logged = await events_on(kafka.bootstrap, f"{prefix}.events", 40, keys)
     assert len(logged) == 40
     assert {record.partition for record, _ in logged} <= {0, 1, 2}
