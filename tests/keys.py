@@ -9,6 +9,7 @@ from query.domain.pseudonyms import Pseudonyms
 from schemas import decode_event
 from schemas.sealed import KEY_BYTES, KeyRef, Sealer
 from streams.folds.privacy import Keys, Privacy
+from streams.kafka.keys import SubjectKeys
 
 # The pseudonyms' secret of every node tests and benchmarks start (tests/conftest.py).
 TEST_SECRET = "tracklog-test-secret-not-for-production"
@@ -32,6 +33,24 @@ class MemoryKeys(Keys):
 
     def forget(self, subject: str) -> None:
         self.known.pop(KeyRef(subject, "k1"), None)
+
+
+def pseudonym(kind: str, value: str) -> str:
+    """The pseudonym a node started by the tests names ``kind``/``value`` by."""
+    return Pseudonyms(TEST_SECRET.encode()).value(kind, value)
+
+
+async def sealed_with_the_nodes_keys(bootstrap: str, keys_topic: str, subject: str, events: list[bytes]) -> list[bytes]:
+    """``events`` (wire forms) sealed under ``subject``'s data key on the node's keys
+    topic (made there if it has none): what the node's edge would have written."""
+    keys = SubjectKeys(bootstrap, keys_topic)
+    await keys.start()
+    try:
+        ref, material = await keys.key_for(subject)
+    finally:
+        await keys.stop()
+    sealer = Sealer()
+    return [sealer.seal(ref, material, event) for event in events]
 
 
 def privacy(keys: Keys) -> Privacy:

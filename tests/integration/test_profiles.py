@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaProducer
 
 from streams.ops.broker import EmbeddedBroker
 from tests.integration.conftest import StartNode
+from tests.keys import pseudonym, sealed_with_the_nodes_keys
 from tests.nodes import NodeProcess
 from tests.topics import read_json
 from tests.waiting import wait_until
@@ -131,13 +132,18 @@ def test_a_link_record_with_a_bad_entry_applies_the_rest_and_dead_letters_it(
     assert node.post("/v1/batch", {"batch": [_call("track", "m1", 0, anonymousId="tablet-3", event="Opened")]}).status_code == 200
     _profile(node, "tablet-3", events=1)
 
-    good = {
-        "l": {"a": {"k": "user_id", "v": "grace"}, "b": {"k": "anonymous_id", "v": "tablet-3"}},
-        "c": {"m": "m9", "t": "identify", "ts": 1_795_000_000_000},
-    }
-    record = orjson.dumps({"links": [{"l": {"a": {"k": "user_id"}}, "c": {}}, good]})
+    grace, tablet = pseudonym("user_id", "grace"), pseudonym("anonymous_id", "tablet-3")
 
     async def produce() -> None:
+        # As route-events states it: pseudonyms, and their names sealed under the data
+        # key of the event's subject (grace's).
+        names = await sealed_with_the_nodes_keys(kafka.bootstrap, f"{prefix}.keys", grace, [b"grace", b"tablet-3"])
+        good = {
+            "l": {"a": {"k": "user_id", "v": grace}, "b": {"k": "anonymous_id", "v": tablet}},
+            "c": {"m": "m9", "t": "identify", "ts": 1_795_000_000_000},
+            "n": {grace: names[0].decode(), tablet: names[1].decode()},
+        }
+        record = orjson.dumps({"links": [{"l": {"a": {"k": "user_id"}}, "c": {}}, good]})
         producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap)
         await producer.start()
         try:

@@ -14,6 +14,7 @@ from schemas.log import event_records
 from streams.ops.broker import EmbeddedBroker
 
 from tests.integration.conftest import StartNode
+from tests.keys import pseudonym, sealed_with_the_nodes_keys
 from tests.nodes import NodeProcess
 from tests.topics import read_json
 from tests.waiting import wait_until
@@ -98,16 +99,23 @@ def test_a_poison_message_is_dead_lettered_and_the_partition_goes_on(
         _track("u1", "Around Poison", f"m{n}", {"n": n}, "2026-11-20T10:00:00Z") for n in range(2)
     ]
 
+    sealed: list[bytes] = []
+
     async def produce_garbage() -> None:
         producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap)
         await producer.start()
         try:
             await producer.send_and_wait(f"{prefix}.events", value=b"\xff not json")
-            # A record of three events whose middle one has no messageId.
-            [record] = event_records(
-                [_wire(good[0]), b'{"type": "track", "source": "web", "userId": "u1"}', _wire(good[1])]
+            # A record of three events (sealed, as the edge seals them) whose middle one
+            # has no messageId.
+            sealed[:] = await sealed_with_the_nodes_keys(
+                kafka.bootstrap,
+                f"{prefix}.keys",
+                U1,
+                [_wire(good[0]), b'{"type": "track", "source": "web", "userId": "u1"}', _wire(good[1])],
             )
-            await producer.send_and_wait(f"{prefix}.events", value=record)
+            [record] = event_records(sealed)
+            await producer.send_and_wait(f"{prefix}.events", key=U1.encode(), value=record)
         finally:
             await producer.stop()
 
@@ -124,9 +132,12 @@ def test_a_poison_message_is_dead_lettered_and_the_partition_goes_on(
     ]
     assert "JSON" in letters[0]["reason"]
     assert letters[1]["reason"].startswith("events[1]: messageId")
-    assert orjson.loads(letters[1]["value"])["userId"] == "u1"  # the bad event alone
+    assert letters[1]["value"] == sealed[1].decode()  # the bad event alone, still sealed
     metrics = httpx.get(f"{node.url}/metrics").text
     assert 'tracklog_dead_letters_total{agent="route-events"} 2.0' in metrics
+
+
+U1 = pseudonym("user_id", "u1")
 
 
 def _wire(call: dict[str, Any]) -> bytes:
