@@ -44,6 +44,19 @@ async def test_a_schema_highlights_its_conflicting_columns() -> None:
     assert "Compare v2 → v3" in html
 
 
+async def test_the_columns_show_their_pii_classification() -> None:
+    schemas = MemorySchemas()
+    key = SchemaKey("web", "track", "Checkout")
+    schemas.observe(key, {"email": "ada@example.com", "cardNumber": "4111 1111 1111 1111", "total": 3}, 1_000, "m1")
+    async with client(schemas) as c:
+        table = (await c.get("/schema?source=web&type=track&event=Checkout")).text.split('id="columns"')[1]
+        card = (await c.get("/column?source=web&type=track&event=Checkout&path=properties.cardNumber")).text
+    chips = dict(re.findall(r'<td class="path"><a [^>]*>([^<]*)</a>.*?<span class="pii ([^"]*)"', table, re.S))
+    assert chips == {"properties.cardNumber": "pii-red", "properties.email": "pii-yellow", "properties.total": "pii-none"}
+    assert "YELLOW · email" in table
+    assert "RED · credit_card" in card.split('class="facts"')[1].split("</dl>")[0]
+
+
 async def test_a_diff_lists_a_conflict_that_kept_the_type_as_changed() -> None:
     async with client() as c:
         html = (await c.get(f"/schema?{PRICE_SET}&from=2&to=3")).text
