@@ -11,10 +11,11 @@ before their bodies are read: memory stays bounded however long the broker takes
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -142,6 +143,18 @@ class Ingest:
             self._metrics.inflight.dec()
 
     async def _admitted(self, request: Request, call: EventType | None) -> Response:
+        # Which regulations are in force is asked at once, while the body is read and
+        # parsed: the answer (a broker round trip) is usually there when it is needed.
+        in_force = asyncio.ensure_future(self._sealing.in_force())
+        try:
+            return await self._write(request, call, in_force)
+        finally:
+            if not in_force.done():
+                in_force.cancel()
+            elif not in_force.cancelled():
+                in_force.exception()  # retrieved, also when the call was refused first
+
+    async def _write(self, request: Request, call: EventType | None, in_force: Awaitable[None]) -> Response:
         received_at_ms = self._clock_ms()
         raw = await read_body(request, self._limits)
         body = parse_body(raw)
@@ -167,6 +180,7 @@ class Ingest:
                     from_json=True,
                 )
             ]
+        await in_force
         writable = self._sealing.writable(events)
         if len(writable) < len(events):
             # A suppressed person's calls are answered as any other (SDKs must not retry

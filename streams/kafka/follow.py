@@ -4,7 +4,8 @@ The keys topic and the regulations topic are read this way by every node, withou
 consumer group (each node needs every record), into a copy in memory: ``apply`` is
 called once per record, in each partition's order. ``caught_up`` returns once the copy
 holds everything the topic held when it was called, so a node can tell "not written
-yet" from "not there".
+yet" from "not there"; ``fresh`` does the same while the copy is followed, with one
+round trip to the broker shared by everyone waiting at the time.
 """
 
 from __future__ import annotations
@@ -37,6 +38,13 @@ class Follower:
         # The next offset to apply, per partition; ``changed`` fires as it moves.
         self.positions: dict[int, int] = {}
         self.changed = Changed()
+        # The round of ``fresh`` that has not asked the broker yet (callers join it).
+        self._round: asyncio.Future[dict[int, int]] | None = None
+        # ``fresh`` asks on a connection of its own: a broker answers a connection's
+        # requests in order, so behind the follower's fetch (a long poll of up to
+        # fetch_max_wait_ms) a ListOffsets would wait half a second.
+        self._offsets: AIOKafkaConsumer | None = None
+        self._asking: set[asyncio.Task[None]] = set()
 
     async def start(self, *, follow: bool = True) -> None:
         """Read the topic to its end, then (``follow``) follow it in the background."""
@@ -48,6 +56,8 @@ class Follower:
             await consumer.seek_to_beginning(*partitions)
         await self.caught_up()
         if follow:
+            self._offsets = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, group_id=None, enable_auto_commit=False)
+            await self._offsets.start()
             self._task = asyncio.create_task(self._follow(), name=self._name)
 
     async def stop(self) -> None:
@@ -55,8 +65,9 @@ class Follower:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        if self._consumer is not None:
-            await self._consumer.stop()
+        for consumer in (self._consumer, self._offsets):
+            if consumer is not None:
+                await consumer.stop()
 
     async def caught_up(self) -> None:
         """Return once every record the topic held when called has been applied."""
@@ -70,6 +81,41 @@ class Follower:
             while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
                 self._take(await consumer.getmany(*partitions, timeout_ms=1_000))
 
+    async def fresh(self, timeout: float) -> None:
+        """Return once the copy holds every record the topic held at some moment after
+        this call. Callers that come while a round is being asked join the next one, so
+        a busy edge costs one ListOffsets request per broker round trip, not per call.
+
+        Raises TimeoutError (or the client's KafkaError) when the broker does not answer.
+        """
+        if self._round is None:
+            self._round = asyncio.get_running_loop().create_future()
+            # Retrieved even when every caller has given up on it.
+            self._round.add_done_callback(lambda done: done.cancelled() or done.exception())
+            asyncio.get_running_loop().call_soon(self._ask)
+        ends = await asyncio.wait_for(asyncio.shield(self._round), timeout)
+        await self.changed.until(
+            lambda: True if all(self.positions.get(p, 0) >= end for p, end in ends.items()) else None, timeout
+        )
+
+    def _ask(self) -> None:
+        round_, self._round = self._round, None  # later callers start the next round
+        assert round_ is not None
+        consumer, offsets = self._consumer, self._offsets
+        assert consumer is not None and offsets is not None, f"{self._name}: start() first, to follow"
+
+        async def ask() -> None:
+            try:
+                ends = await offsets.end_offsets(list(consumer.assignment()))
+            except Exception as exc:  # every caller of this round gets it
+                round_.set_exception(exc)
+            else:
+                round_.set_result({tp.partition: end for tp, end in ends.items()})
+
+        task = asyncio.get_running_loop().create_task(ask(), name=f"{self._name}-fresh")
+        self._asking.add(task)
+        task.add_done_callback(self._asking.discard)
+
     async def wait_for(self, partition: int, offset: int, timeout: float) -> None:
         """Return once the record at ``offset`` of ``partition`` has been applied here."""
         await self.changed.until(lambda: True if self.positions.get(partition, 0) > offset else None, timeout)
@@ -80,6 +126,15 @@ class Follower:
         while True:
             async with self._reading:
                 self._take(await consumer.getmany(timeout_ms=100))
+                # Past records compaction removed, too: a position the copy has reached.
+                moved = False
+                for tp in consumer.assignment():
+                    position = await consumer.position(tp)
+                    if position > self.positions.get(tp.partition, 0):
+                        self.positions[tp.partition] = position
+                        moved = True
+                if moved:
+                    self.changed.notify()
             await asyncio.sleep(0)
 
     def _take(self, fetched: dict[object, list[ConsumerRecord[bytes, bytes]]]) -> None:

@@ -57,7 +57,9 @@ class Node:
         self._regulations()
         ingest = Ingest(
             producer=self.producer,
-            sealing=Sealing(tracklog.keys, tracklog.pseudonyms, self.regulations.suppressions),
+            sealing=Sealing(
+                tracklog.keys, tracklog.pseudonyms, self.regulations.suppressions, self.regulations.fresh
+            ),
             source_for_key=settings.source_for_key,
             dev=settings.dev,
             metrics=self.metrics,

@@ -18,7 +18,8 @@ repeat. For a deletion, in order:
    holds none, nothing readable remains and the regulation is FINISHED.
 
 Suppression is in force once the regulation is on the log: the mutation returns once
-this node's copy holds it, and every node's edge consults its own copy.
+it is acknowledged there (and this node's copy holds it), and every node's edge, before
+it answers a call, brings its own copy up to the topic's end (``RegulationLog.fresh``).
 """
 
 from __future__ import annotations

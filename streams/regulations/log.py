@@ -70,6 +70,16 @@ class RegulationLog:
             raise BrokerUnavailableError(f"the broker did not take a regulation record: {exc!r}") from exc
         return int(acked[-1].offset)
 
+    async def fresh(self) -> None:
+        """Return once this copy holds every record the topic held when called.
+
+        Raises BrokerUnavailableError when the broker does not say how far that is.
+        """
+        try:
+            await self.follower.fresh(self._timeout)
+        except (KafkaError, TimeoutError) as exc:
+            raise BrokerUnavailableError(f"the broker did not say which regulations are in force: {exc!r}") from exc
+
     async def applied(self, offset: int) -> None:
         """Return once this node's copy has folded the record at ``offset``."""
         await self.follower.wait_for(0, offset, self._timeout)

@@ -1,0 +1,56 @@
+"""Every node's copy of the regulations topic, against the session broker.
+
+Two copies stand for two nodes: one writes a suppression, the other must hold it for
+the very next call it answers, without having been told.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from query.domain import USER_ID, Identifier
+from query.domain.regulations import Regulation, RegulationType, SubjectType
+from streams.kafka.topics import ensure_topics
+from streams.ops.broker import EmbeddedBroker
+from streams.regulations.log import RegulationLog
+from tests.nodes import fresh_prefix
+
+CAROL = Identifier(USER_ID, "pseudonym-of-carol")
+
+
+def _suppression(n: int) -> Regulation:
+    member = Identifier(USER_ID, f"pseudonym-{n}")
+    return Regulation(f"r-{n}", RegulationType.SUPPRESS_ONLY, SubjectType.USER_ID, (member,), (member,), 0)
+
+
+@pytest.fixture
+async def two_copies(kafka: EmbeddedBroker) -> AsyncIterator[tuple[RegulationLog, RegulationLog]]:
+    topic = f"{fresh_prefix()}.regulations"
+    await ensure_topics(kafka.bootstrap, [(topic, 1, {})])
+    writer, reader = RegulationLog(kafka.bootstrap, topic), RegulationLog(kafka.bootstrap, topic)
+    await writer.start()
+    await reader.start(write=False)
+    yield writer, reader
+    await asyncio.gather(writer.stop(), reader.stop())
+
+
+async def test_a_suppression_written_by_one_node_is_in_force_on_another_once_it_is_fresh(
+    two_copies: tuple[RegulationLog, RegulationLog],
+) -> None:
+    writer, reader = two_copies
+    for n in range(20):  # each round: written, acknowledged, then at once asked of the other copy
+        await writer.append(_suppression(n))
+        await reader.fresh()
+        assert reader.suppressions.blocks([f"pseudonym-{n}"]), f"suppression {n} was not in force"
+    assert not reader.suppressions.blocks([CAROL.value])
+
+
+async def test_callers_waiting_at_once_share_one_answer(two_copies: tuple[RegulationLog, RegulationLog]) -> None:
+    writer, reader = two_copies
+    await writer.append(*(_suppression(n) for n in range(5)))
+    await asyncio.gather(*(reader.fresh() for _ in range(200)))
+    assert len(reader.suppressions) == 5
+
