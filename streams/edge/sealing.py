@@ -13,10 +13,10 @@ answered as any other and not written.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
-from query.domain import identifiers_of, primary_identifier
+from query.domain import identifiers_named, primary_identifier
 from query.domain.pseudonyms import Pseudonyms
 from query.domain.regulations import Suppressions
 from schemas import Event, encode_event
@@ -35,11 +35,25 @@ class KeyMaker(Protocol):
 
 
 class Sealing:
-    def __init__(self, keys: KeyMaker, pseudonyms: Pseudonyms, suppressions: Suppressions) -> None:
+    def __init__(
+        self,
+        keys: KeyMaker,
+        pseudonyms: Pseudonyms,
+        suppressions: Suppressions,
+        fresh: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self._keys = keys
         self._pseudonyms = pseudonyms
         self._suppressions = suppressions
+        self._fresh = fresh
         self._sealer = Sealer()
+
+    async def in_force(self) -> None:
+        """Return once ``suppressions`` holds every regulation the log held when called
+        (``streams.regulations.log.RegulationLog.fresh``): a suppression another node
+        acknowledged a moment ago holds for the call being answered here."""
+        if self._fresh is not None:
+            await self._fresh()
 
     def subject_of(self, event: Event) -> str:
         """The pseudonym of the event's primary identifier (every call has one)."""
@@ -51,11 +65,9 @@ class Sealing:
         """The events no suppression covers (all of them, while none is in force)."""
         if not len(self._suppressions):
             return list(events)
-        return [e for e in events if not self._suppressions.blocks(self._pseudonyms_of(e))]
-
-    def _pseudonyms_of(self, event: Event) -> Iterable[str]:
-        for identifier in identifiers_of(event):  # its ids, previousId, email, external ids
-            yield self._pseudonyms.value(identifier.kind, identifier.value)
+        value, blocks = self._pseudonyms.value, self._suppressions.blocks
+        # Each of its ids, previousId, email and external ids.
+        return [e for e in events if not blocks([value(i.kind, i.value) for i in identifiers_named(e)])]
 
     async def seal(self, events: Sequence[Event]) -> list[tuple[bytes, bytes]]:
         """Each event's (partition key, sealed envelope), in order. The keys of the

@@ -16,6 +16,7 @@ from query.domain.identity import (
     IdentityGuards,
     Link,
     identifier_order,
+    identifiers_named,
     identifiers_of,
     link,
     links_of,
@@ -141,3 +142,8 @@ def linking_events(draw: st.DrawFn) -> object:
 @given(linking_events())
 def test_the_shortcut_for_calls_with_only_user_and_anonymous_ids_agrees_with_the_general_path(e: object) -> None:
     assert links_of(e) == _links_general(e)  # type: ignore[arg-type]
+
+
+@given(linking_events())
+def test_the_identifiers_named_are_the_identifiers_of_the_event(e: object) -> None:
+    assert sorted(set(identifiers_named(e)), key=identifier_order) == identifiers_of(e)  # type: ignore[arg-type]
