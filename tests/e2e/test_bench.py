@@ -82,4 +82,13 @@ def test_the_quick_benchmark_runs_and_prints_its_table(tmp_path: Path) -> None:
     for size in ("1,000", "2,000"):
         _row(scale, f"{size} events", rf"{NUMBER} µs/event \({NUMBER} events/s\), peak RSS {NUMBER} MiB")
     _row(scale, "per-event cost flat within 20 %?", "(flat|NOT flat): ")
+    forgetting = _section(stdout, "Forgetting:")
+    for people in ("known", "new"):
+        _row(forgetting, f"plain, {people} people", rf"{NUMBER} \(")
+        _row(forgetting, f"private, {people} people", rf"{NUMBER} \(")
+        _row(forgetting, f"private / plain, {people} people", rf"{NUMBER}×")
+    _row(forgetting, "private, known people: sealed, 1,000 suppressions in force", rf"{NUMBER} \(")
+    deletion = _section(stdout, "Deletion:")
+    _row(deletion, "createRegulation → the folds have forgotten them", rf"{NUMBER} s")
+    _row(deletion, "createRegulation → FINISHED", rf"{NUMBER} s")
     assert not out.exists(), "a quick run must not overwrite the committed BENCHMARKS.md"

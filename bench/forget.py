@@ -1,0 +1,220 @@
+"""What forgetting costs: ingestion with people's data sealed and suppressions in force,
+and how long a deletion takes.
+
+- **Ingest**, interleaved pairs in one process against the run's broker: the node's own
+  HTTP app (``streams.edge``) over an in-process ASGI client, ``SENDERS`` senders of
+  ``/v1/batch`` bodies of ``BATCH`` calls, acked by the broker (acks=all). *Private*
+  is the edge as it runs: each event sealed under its subject's data key (made on a
+  real keys topic), ``SUPPRESSIONS`` suppressions of other people in force, and the
+  regulations copy brought up to the topic's end before each call. *Plain* is the same
+  app writing each event as it is, with no suppression check. Each edge is sent the load
+  twice: first its people are new (a private edge makes and acks each one's data key
+  before their first event), then known. The ratios are of the best rates of each side.
+- **Deletion**, on a real node with ``TRACKLOG_FORGET_WITHIN_MS`` = ``FORGET_WITHIN_MS``:
+  from ``createRegulation`` to the folds having forgotten the person (the ``raw log``
+  step starts: their keys are being deleted) and to ``FINISHED`` (the keys topic holds
+  none of their keys: bounded below by that setting).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from bench.harness import PARTITIONS, SOURCE, WRITE_KEY, Section, fresh_prefix, graphql_headers, node_process
+from bench.serving import BATCH, SENDERS, Sent, _send_all, _unsealed
+from query.domain import USER_ID, Identifier
+from query.domain.pseudonyms import Pseudonyms
+from query.domain.regulations import Regulation, RegulationType, SubjectType, Suppressions
+from query.graphql import Context
+from schemas import Event
+from streams.edge.app import build_http_app
+from streams.edge.ingest import Ingest
+from streams.edge.sealing import Sealing
+from streams.kafka.app import TopicNames
+from streams.kafka.keys import SubjectKeys
+from streams.kafka.producer import EventProducer
+from streams.kafka.topics import ensure_topics
+from streams.metrics import Metrics
+from streams.ops.broker import EmbeddedBroker
+from streams.ops.loadgen import generate
+from streams.regulations.log import RegulationLog
+from tests.keys import TEST_SECRET
+
+logger = logging.getLogger(__name__)
+
+EVENTS = 20_000
+SUPPRESSIONS = 1_000
+PAIRS = 3
+FORGET_WITHIN_MS = 5_000
+CREATE = """mutation ($ids: [String!]!) {
+  createRegulation(type: DELETE_ONLY, subjectType: USER_ID, subjectIds: $ids) { id } }"""
+STEPS = "query ($id: ID!) { regulation(id: $id) { status steps { name status } } }"
+
+
+class Plain:
+    """The edge's sealing, minus everything forgetting adds: events written as they are."""
+
+    async def in_force(self) -> None:
+        return None
+
+    def writable(self, events: Sequence[Event]) -> list[Event]:
+        return list(events)
+
+    async def seal(self, events: Sequence[Event]) -> list[tuple[bytes, bytes]]:
+        return _unsealed(events)
+
+
+class _Unused:
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"the ingestion benchmark used the read side ({name})")
+
+
+def _suppression(n: int) -> Regulation:
+    member = Identifier(USER_ID, f"~suppressed-{n}")
+    return Regulation(f"bench-{n}", RegulationType.SUPPRESS_ONLY, SubjectType.USER_ID, (member,), (member,), 0)
+
+
+async def _ingest(broker: EmbeddedBroker, bodies: list[tuple[int, bytes]], *, private: bool) -> tuple[Sent, Sent]:
+    """The load sent twice through a fresh edge: first as new people, then as known ones."""
+    names = TopicNames.for_prefix(fresh_prefix("forget"))
+    await ensure_topics(
+        broker.bootstrap, [(names.events, PARTITIONS, {}), (names.keys, PARTITIONS, {}), (names.regulations, 1, {})]
+    )
+    producer = EventProducer(broker.bootstrap, names.events, timeout=60)
+    keys = SubjectKeys(broker.bootstrap, names.keys, timeout=60)
+    regulations = RegulationLog(broker.bootstrap, names.regulations, timeout=60)
+    await producer.start()
+    await keys.start()
+    await regulations.start()
+    try:
+        sealing: Sealing | Plain = Plain()
+        if private:
+            await regulations.applied(await regulations.append(*(_suppression(n) for n in range(SUPPRESSIONS))))
+            assert len(regulations.suppressions) == SUPPRESSIONS
+            pseudonyms = Pseudonyms(TEST_SECRET.encode())
+            sealing = Sealing(keys, pseudonyms, regulations.suppressions, regulations.fresh)
+        metrics = Metrics()
+        edge = Ingest(
+            producer=producer,
+            sealing=sealing,  # type: ignore[arg-type]
+            source_for_key={WRITE_KEY: SOURCE}.get,
+            dev=False,
+            metrics=metrics,
+            max_inflight=SENDERS * 2,
+        )
+        context = Context(
+            schemas=_Unused(), commands=_Unused(), changes=_Unused(), profiles=_Unused(), regulations=_Unused()
+        )
+        app = build_http_app(ingest=edge, context=context, metrics=metrics, ready=lambda: True, graphiql=False)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://node", auth=(WRITE_KEY, "")
+        ) as client:
+
+            async def send(body: bytes) -> bool:
+                response = await client.post("/v1/batch", content=body, headers={"content-type": "application/json"})
+                return response.status_code == 200
+
+            first = await _send_all(bodies, send)  # each subject's key made on first sight
+            return first, await _send_all(bodies, send)
+    finally:
+        await asyncio.gather(producer.stop(), keys.stop(), regulations.stop())
+
+
+async def _deletion(
+    broker: EmbeddedBroker, directory: Path, calls: list[bytes], forget_within_ms: int
+) -> tuple[float, float]:
+    """(seconds to the folds' forgetting, seconds to FINISHED) of one person's deletion."""
+    with node_process(broker, directory, fresh_prefix("deletion")) as node:
+        node.env["TRACKLOG_FORGET_WITHIN_MS"] = str(forget_within_ms)
+        node.start(ready_timeout=120)
+        user = "deleted-user"
+        track = b'{"type":"track","userId":"%s","event":"Order Completed","properties":{"total":1}}' % user.encode()
+        async with httpx.AsyncClient(base_url=node.url, timeout=30) as client:
+            body = b'{"batch":[' + b",".join([*calls[:BATCH], track]) + b"]}"
+            sent = await client.post("/v1/batch", content=body, auth=(WRITE_KEY, ""))
+            assert sent.status_code == 200, sent.text
+
+            async def graphql(query: str, **variables: Any) -> dict[str, Any]:
+                answer = await client.post(
+                    "/graphql", json={"query": query, "variables": variables}, headers=graphql_headers()
+                )
+                data: dict[str, Any] = answer.json()["data"]
+                return data
+
+            profile = "query ($id: String!) { profile(id: $id) { eventCount } }"
+            while not (await graphql(profile, id=user))["profile"]:
+                await asyncio.sleep(0.05)
+            started = time.perf_counter()
+            regulation = (await graphql(CREATE, ids=[user]))["createRegulation"]["id"]
+            forgotten: float | None = None
+            while True:
+                state = (await graphql(STEPS, id=regulation))["regulation"]
+                steps = {s["name"]: s["status"] for s in state["steps"]}
+                if forgotten is None and steps["raw log"] != "INITIALIZED":
+                    forgotten = time.perf_counter() - started
+                if state["status"] == "FINISHED":
+                    return forgotten or 0.0, time.perf_counter() - started
+                if state["status"] in ("FAILED", "PARTIAL_SUCCESS"):
+                    raise RuntimeError(f"the deletion failed: {state}")
+                await asyncio.sleep(0.05)
+
+
+async def run(broker: EmbeddedBroker, directory: Path, *, quick: bool) -> list[Section]:
+    events = 2_000 if quick else EVENTS
+    calls = [orjson.dumps(c) for c in generate(seed=16, users=max(10, events // 20), events=events)]
+    bodies = [(len(chunk), b'{"batch":[' + b",".join(chunk) + b"]}") for chunk in _batches(calls)]
+    # (private, known people) → each run's rate
+    rates: dict[tuple[bool, bool], list[float]] = {(p, k): [] for p in (False, True) for k in (False, True)}
+    for _ in range(1 if quick else PAIRS):
+        for private in (False, True):
+            for known, sent in zip((False, True), await _ingest(broker, bodies, private=private)):
+                if sent.failed:
+                    raise RuntimeError(f"{sent.failed} requests failed (private={private})")
+                rates[private, known].append(sent.acked / sent.seconds)
+    forget_within_ms = 1_000 if quick else FORGET_WITHIN_MS
+    forgotten, finished = await _deletion(broker, directory, calls, forget_within_ms)
+
+    def best(private: bool, known: bool) -> str:
+        runs = rates[private, known]
+        return f"{max(runs):,.0f} ({', '.join(f'{r:,.0f}' for r in runs)})"
+
+    def ratio(known: bool) -> str:
+        return f"{max(rates[True, known]) / max(rates[False, known]):.2f}×"
+
+    return [
+        (
+            f"Forgetting: {events:,} calls through the edge in-process (acked, events/s), "
+            f"best of {len(rates[True, True])} pairs",
+            [
+                ("plain, known people: written as they are, no suppression check", best(False, True)),
+                (f"private, known people: sealed, {SUPPRESSIONS:,} suppressions in force", best(True, True)),
+                ("private / plain, known people", ratio(True)),
+                ("plain, new people", best(False, False)),
+                ("private, new people: each one's data key made and acked first", best(True, False)),
+                ("private / plain, new people", ratio(False)),
+            ],
+        ),
+        (
+            f"Deletion: one person's, on a node (TRACKLOG_FORGET_WITHIN_MS={forget_within_ms:,})",
+            [
+                ("createRegulation → the folds have forgotten them (keys being deleted)", f"{forgotten:.2f} s"),
+                ("createRegulation → FINISHED (no key of theirs left on the keys topic)", f"{finished:.2f} s"),
+            ],
+        ),
+    ]
+
+
+def _batches(calls: list[bytes]) -> list[list[bytes]]:
+    return [calls[i : i + BATCH] for i in range(0, len(calls), BATCH)]
+
+
+def main(broker: EmbeddedBroker, directory: Path, quick: bool) -> list[Section]:
+    return asyncio.run(run(broker, directory, quick=quick))
