@@ -41,7 +41,7 @@ from registry.pii import (
     redact,
     string_values,
 )
-from registry.paths import ARRAY_STEP, escape_key, join_path, split_path
+from registry.paths import ARRAY_STEP, child_path, escape_key, join_path, split_path
 from registry.schema import FoldResult, SchemaChange, SchemaState, change_id
 from registry.types import ChangeKind, ColumnType, Policy
 
@@ -84,6 +84,7 @@ __all__ = [
     "column_to_dict",
     "columns_as_of",
     "diff",
+    "child_path",
     "escape_key",
     "fold_event",
     "fold_events",

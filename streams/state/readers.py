@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from operator import itemgetter
@@ -24,7 +25,10 @@ from registry import (
     SchemaChange,
     SchemaKey,
     SchemaState,
+    child_path,
+    classify_path,
     column_from_dict,
+    escape_key,
     prefix_for_source,
     redact,
 )
@@ -35,6 +39,9 @@ from streams.folds.privacy import Privacy
 from streams.kafka.app import Tracklog
 from streams.state.decoded import DecodedRows
 from streams.state.partitions import Partitions
+
+
+TRAIT_CLASSES_EVERY = 1.0
 
 
 class TableSchemaReader:
@@ -83,6 +90,17 @@ class TableSchemaReader:
         """The paths of the schema's RED columns: values never shown in clear."""
         return frozenset(p for p, c in self.get_columns(key).items() if c.classification is PiiClassification.RED)
 
+    def trait_classes(self) -> dict[str, PiiClassification]:
+        """The classification of each ``traits.`` column of the identify schemas, RED
+        where any source's is (a profile's traits merge every source's identify calls)."""
+        found: dict[str, PiiClassification] = {}
+        for key, _ in self.list_schemas():
+            if key.type == EventType.IDENTIFY.value:
+                for path, column in self.get_columns(key).items():
+                    if path.startswith("traits.") and found.get(path) is not PiiClassification.RED:
+                        found[path] = column.classification
+        return found
+
     def schema_changes(
         self, source: str | None = None, after: bytes | None = None, *, newest_first: bool = False
     ) -> Iterator[SchemaChange]:
@@ -115,7 +133,8 @@ class TableProfileReader:
     Callers name people by their ids in clear; the tables hold pseudonyms and sealed
     values (``streams.folds.privacy``), so each id is turned into its pseudonym here and
     each value opened. A value that does not open (its subject was forgotten) reads as
-    absent. Timeline values of RED columns (``registry.pii``) read as redacted.
+    absent. Values of RED columns (``registry.pii``) read as redacted, in timelines and
+    in profiles' traits.
     """
 
     def __init__(
@@ -127,6 +146,7 @@ class TableProfileReader:
         names: Partitions,
         privacy: Privacy,
         red_paths: Callable[[SchemaKey], frozenset[str]],
+        trait_classes: Callable[[], dict[str, PiiClassification]] = dict,
     ) -> None:
         self._profiles = profiles
         self._timeline = timeline
@@ -135,6 +155,10 @@ class TableProfileReader:
         self._privacy = privacy
         self._pseudonyms = privacy.pseudonyms
         self._red_paths = red_paths
+        self._trait_classes = trait_classes
+        # The traits' classifications as read at most TRAIT_CLASSES_EVERY seconds ago: a
+        # scan of the schemas, not to be paid on every profile read.
+        self._trait_classes_read: tuple[float, dict[str, PiiClassification]] | None = None
 
     @classmethod
     def of(cls, tracklog: Tracklog, schemas: TableSchemaReader) -> TableProfileReader:
@@ -146,6 +170,7 @@ class TableProfileReader:
             Partitions.of_table(tracklog.identity_names),
             Privacy(tracklog.pseudonyms, tracklog.keys),
             schemas.red_paths,
+            schemas.trait_classes,
         )
 
     def profile_of(self, identifier: Identifier) -> str | None:
@@ -168,7 +193,16 @@ class TableProfileReader:
     def profile_state(self, identifier: Identifier) -> ProfileState | None:
         raw = self._profiles.get(encode_identifier(self._pseudonyms.of(identifier)))
         opened = None if raw is None else self._privacy.open_row(orjson.loads(raw))
-        return None if opened is None else ProfileState.from_dict(orjson.loads(opened[0]))
+        if opened is None:
+            return None
+        state = ProfileState.from_dict(orjson.loads(opened[0]))
+        return _redacted_traits(state, self._trait_classes_now()) if state.traits else state
+
+    def _trait_classes_now(self) -> dict[str, PiiClassification]:
+        now = time.monotonic()
+        if self._trait_classes_read is None or now - self._trait_classes_read[0] > TRAIT_CLASSES_EVERY:
+            self._trait_classes_read = (now, self._trait_classes())
+        return self._trait_classes_read[1]
 
     def timeline(self, identifier: Identifier, start: bytes) -> Iterator[tuple[bytes, TimelineEntry]]:
         # One identifier's entries live in one partition; the others end at once. Keys
@@ -186,6 +220,20 @@ class TableProfileReader:
             if paths is None:
                 paths = red[schema] = self._red_paths(schema)
             yield shown + key[len(prefix) :], _redacted(entry, paths) if paths else entry
+
+
+def _redacted_traits(state: ProfileState, classes: dict[str, PiiClassification]) -> ProfileState:
+    """``state`` with its RED traits redacted: those their column says are, and those of
+    a column the schema fold has not classified yet that its key suggests are."""
+    red = {path for path, classification in classes.items() if classification is PiiClassification.RED}
+    for name in state.traits:
+        path = child_path("traits", escape_key(name))
+        if path not in classes and classify_path(path).classification is PiiClassification.RED:
+            red.add(path)
+    if not red:
+        return state
+    values = redact({"traits": {name: trait.value for name, trait in state.traits.items()}}, red)["traits"]
+    return replace(state, traits={name: replace(trait, value=values[name]) for name, trait in state.traits.items()})
 
 
 def _redacted(entry: TimelineEntry, paths: frozenset[str]) -> TimelineEntry:
