@@ -30,6 +30,8 @@ RULES: dict[str, set[str]] = {
     "streams": set(),
     "schemas": {"schemas", "orjson", "msgspec", "cryptography"},
     "registry": {"registry", "schemas"},
+    # Tracking plans compile their rules' JSON Schemas (pure: nothing is fetched).
+    "registry.plans": {"registry", "schemas", "jsonschema_rs"},
     "query.domain": PURE,
     "query.store": PURE,
     "query.graphql": PURE | {"query.store", "query.graphql", "strawberry", "graphql"},

@@ -1,0 +1,100 @@
+"""What a plan says of one event: its violations, and what each costs the event.
+
+A violation is named by the JSON Schema keyword that failed (``ViolationType``) and
+placed by a JSON pointer into the event's sections (``/properties/price``). How a source
+treats each kind is its connection's settings (``ConnectSettings``): observing only, by
+default, every violation is recorded and the event goes on.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from registry.types import ColumnType
+
+
+class ViolationType(str, enum.Enum):
+    UNPLANNED_EVENT = "UNPLANNED_EVENT"
+    UNPLANNED_PROPERTY = "UNPLANNED_PROPERTY"
+    REQUIRED_MISSING = "REQUIRED_MISSING"
+    TYPE_MISMATCH = "TYPE_MISMATCH"
+    ENUM = "ENUM"
+    PATTERN = "PATTERN"
+    FORMAT = "FORMAT"
+    OTHER = "OTHER"
+
+
+# The failing keyword → the violation; any keyword not here is OTHER.
+KEYWORDS = {
+    "required": ViolationType.REQUIRED_MISSING,
+    "type": ViolationType.TYPE_MISMATCH,
+    "enum": ViolationType.ENUM,
+    "const": ViolationType.ENUM,
+    "pattern": ViolationType.PATTERN,
+    "format": ViolationType.FORMAT,
+    "additionalProperties": ViolationType.UNPLANNED_PROPERTY,
+    "unevaluatedProperties": ViolationType.UNPLANNED_PROPERTY,
+}
+
+
+class Action(str, enum.Enum):
+    ANNOTATED = "ANNOTATED"  # recorded; the event goes on as sent
+    OMITTED = "OMITTED"  # the unplanned property is left out of what is folded
+    QUARANTINED = "QUARANTINED"  # the event goes to the quarantine topic, not folded
+
+
+class UnplannedEvents(str, enum.Enum):
+    ALLOW = "ALLOW"
+    QUARANTINE = "QUARANTINE"
+
+
+class UnplannedProperties(str, enum.Enum):
+    KEEP = "KEEP"
+    OMIT = "OMIT"
+
+
+class Invalid(str, enum.Enum):
+    ALLOW = "ALLOW"
+    QUARANTINE = "QUARANTINE"
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One way an event differs from its plan. ``expected`` says what the rule wanted
+    (in the rule's words); ``actual_type`` is the type of the value found, if any."""
+
+    type: ViolationType
+    path: str
+    expected: str
+    actual_type: ColumnType | None = None
+    action: Action = Action.ANNOTATED
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectSettings:
+    """How one source treats its plan's violations (Segment's names); the default only
+    observes."""
+
+    unplanned_events: UnplannedEvents = UnplannedEvents.ALLOW
+    unplanned_properties: UnplannedProperties = UnplannedProperties.KEEP
+    invalid: Invalid = Invalid.ALLOW
+
+    def action(self, violation: ViolationType) -> Action:
+        if violation is ViolationType.UNPLANNED_EVENT:
+            return Action.QUARANTINED if self.unplanned_events is UnplannedEvents.QUARANTINE else Action.ANNOTATED
+        if violation is ViolationType.UNPLANNED_PROPERTY:
+            return Action.OMITTED if self.unplanned_properties is UnplannedProperties.OMIT else Action.ANNOTATED
+        return Action.QUARANTINED if self.invalid is Invalid.QUARANTINE else Action.ANNOTATED
+
+    def decide(self, violations: Iterable[Violation]) -> list[Violation]:
+        """``violations`` with the action this connection takes on each."""
+        return [
+            Violation(v.type, v.path, v.expected, v.actual_type, self.action(v.type)) for v in violations
+        ]
+
+
+def quarantined(violations: Iterable[Violation]) -> bool:
+    """Whether any of ``violations`` (decided) sends the event to quarantine."""
+    return any(v.action is Action.QUARANTINED for v in violations)
