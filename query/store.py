@@ -8,6 +8,8 @@ from typing import Protocol
 from query.domain import Identifier, ProfileIdentities, ProfileState, TimelineEntry
 from query.domain.regulations import RegulationState, RegulationType, SubjectType
 from registry import ColumnState, PiiClassification, Policy, SchemaChange, SchemaKey, SchemaState
+from registry.plans import ConnectSettings
+from registry.plans.book import PlanVersion
 from schemas.errors import TracklogError
 
 
@@ -105,3 +107,27 @@ class RegulationStore(Protocol):
 
     def newest_first(self) -> list[RegulationState]:
         """Every regulation, the newest first."""
+
+
+class PlanStore(Protocol):
+    """Tracking plans through the log (``registry.plans.book``)."""
+
+    async def upsert(self, name: str, rules: object) -> PlanVersion:
+        """A new draft version of plan ``name`` (or its draft replaced), once this node
+        holds it. Raises InvalidPlanError naming the rule and pointer, or
+        PlanCommandError naming the argument."""
+
+    async def publish(self, name: str) -> PlanVersion:
+        """Freeze the plan's draft: that version never changes again."""
+
+    async def connect(self, source: str, plan: str, settings: ConnectSettings) -> PlanVersion:
+        """Hold ``source`` to ``plan``'s latest published version, with ``settings``."""
+
+    async def generate(self, source: str, name: str) -> PlanVersion:
+        """A draft of plan ``name`` proposed from ``source``'s inferred schemas."""
+
+    def version(self, name: str, version: int | None = None) -> PlanVersion | None:
+        """A version of the plan (its latest when None), or None."""
+
+    def sources(self, name: str) -> list[str]:
+        """The sources connected to the plan."""

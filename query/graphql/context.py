@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from query.store import ChangeFeed, ProfileReader, RegulationStore, SchemaCommands, SchemaReader
+from query.store import ChangeFeed, PlanStore, ProfileReader, RegulationStore, SchemaCommands, SchemaReader
 
 
 @dataclass
@@ -14,6 +14,7 @@ class Context:
     changes: ChangeFeed
     profiles: ProfileReader
     regulations: RegulationStore
+    plans: PlanStore
     # Per request: the Authorization header, and a WebSocket's connection_init payload.
     authorization: str | None = None
     connection_params: dict[str, object] | None = field(default=None)

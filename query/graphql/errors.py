@@ -16,9 +16,11 @@ from graphql import GraphQLError
 from query.domain import InvalidCursorError, PageSizeError
 from query.domain.regulations import InvalidRegulationError
 from query.store import QueryError
+from registry.plans import InvalidPlanError
+from registry.plans.book import PlanCommandError
 
 # The query core's errors that describe a request, not the store.
-CALLER_ERRORS = (InvalidCursorError, PageSizeError, InvalidRegulationError)
+CALLER_ERRORS = (InvalidCursorError, PageSizeError, InvalidRegulationError, InvalidPlanError, PlanCommandError)
 
 
 class InvalidArgumentError(QueryError):

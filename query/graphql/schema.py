@@ -26,13 +26,14 @@ from query.graphql.changes import ChangesQuery, Subscription
 from query.graphql.errors import is_unexpected
 from query.graphql.mutations import Mutation as SchemaMutation
 from query.graphql.profile_queries import ProfileQuery
+from query.graphql.plans import PlanMutation, PlanQuery
 from query.graphql.regulations import RegulationMutation, RegulationQuery
 from query.graphql.registry_queries import RegistryQuery
 
 logger = logging.getLogger(__name__)
 
-Query = merge_types("Query", (RegistryQuery, ChangesQuery, ProfileQuery, RegulationQuery))
-Mutation = merge_types("Mutation", (SchemaMutation, RegulationMutation))
+Query = merge_types("Query", (RegistryQuery, ChangesQuery, ProfileQuery, RegulationQuery, PlanQuery))
+Mutation = merge_types("Mutation", (SchemaMutation, RegulationMutation, PlanMutation))
 
 
 def _payload(payload: object, _info: object, /, **_arguments: object) -> object:

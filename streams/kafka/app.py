@@ -35,6 +35,7 @@ class TopicNames:
     dead_letter: str
     keys: str
     regulations: str
+    plans: str
 
     @classmethod
     def for_prefix(cls, prefix: str) -> TopicNames:
@@ -46,6 +47,7 @@ class TopicNames:
             dead_letter=f"{prefix}.dead-letter",
             keys=f"{prefix}.keys",
             regulations=f"{prefix}.regulations",
+            plans=f"{prefix}.plans",
         )
 
 
@@ -223,6 +225,8 @@ class Tracklog:
             (self.names.keys, n, forgetting),
             # One partition: regulations and their steps, in the order made.
             (self.names.regulations, 1, keep),
+            # One partition: the tracking plans' commands, in the order made.
+            (self.names.plans, 1, keep),
         ]
         personal = {table.name for table in self.personal_tables}
         for table in self.tables:

@@ -19,6 +19,8 @@ from streams.kafka.producer import EventProducer
 from streams.metrics import Metrics
 from streams.node.worker import NodeService, NodeWorker
 from streams.pacing import Requests
+from streams.plans.log import PlanLog
+from streams.plans.store import LoggedPlans
 from streams.regulations.executor import Executor
 from streams.regulations.log import RegulationLog
 from streams.regulations.store import LoggedRegulations
@@ -55,6 +57,8 @@ class Node:
         )
         tracklog = self.tracklog
         self._regulations()
+        # Every node's copy of the tracking plans (not yet validated against: issue 17).
+        self.plans = PlanLog(settings.bootstrap_servers, tracklog.names.plans, timeout=settings.produce_timeout)
         ingest = Ingest(
             producer=self.producer,
             sealing=Sealing(
@@ -73,6 +77,7 @@ class Node:
                 changes=self.feed,
                 profiles=TableProfileReader.of(tracklog, reader),
                 regulations=self.regulation_store,
+                plans=LoggedPlans(self.plans, reader),
             ),
             metrics=self.metrics,
             ready=lambda: self.ready,

@@ -52,6 +52,7 @@ class NodeService(Service):
         # the log is sealed under, every suppression in force.
         await node.tracklog.keys.start()
         await node.regulations.start()
+        await node.plans.start()
         await node.producer.start()
         config = uvicorn.Config(
             node.http_app,
@@ -77,6 +78,7 @@ class NodeService(Service):
         await self.node.feed.stop()
         await self.node.producer.stop()
         await self.node.regulations.stop()
+        await self.node.plans.stop()
         await self.node.tracklog.keys.stop()
 
 

@@ -49,6 +49,17 @@ from registry import (
     set_classification,
     set_policy,
 )
+from registry.plans import ConnectSettings, generate_rules, parse_rules
+from registry.plans.book import (
+    Connect,
+    PlanBook,
+    PlanCommand,
+    PlanCommandError,
+    PlanVersion,
+    Publish,
+    Upsert,
+    check_name,
+)
 from schemas.event import Event
 
 
@@ -226,6 +237,51 @@ class MemoryRegulations:
 T_MADE = 1_790_000_000_000
 
 
+class MemoryPlans:
+    """Tracking plans folded in memory, as the plans topic's copy folds them
+    (``query.store.PlanStore``); generated from ``schemas``."""
+
+    def __init__(self, schemas: MemorySchemas | None = None) -> None:
+        self.book = PlanBook()
+        self._schemas = schemas or MemorySchemas()
+
+    def _apply(self, command: PlanCommand) -> None:
+        self.book.check(command)
+        assert self.book.apply(command)
+
+    async def upsert(self, name: str, rules: object) -> PlanVersion:
+        check_name(name)
+        self._apply(Upsert(name, parse_rules(rules), T_MADE))
+        return self._latest(name)
+
+    async def publish(self, name: str) -> PlanVersion:
+        self._apply(Publish(name, T_MADE))
+        return self._latest(name)
+
+    async def connect(self, source: str, plan: str, settings: ConnectSettings) -> PlanVersion:
+        self._apply(Connect(source, plan, settings, T_MADE))
+        found = self.book.in_force(source)
+        assert found is not None
+        return found[0]
+
+    async def generate(self, source: str, name: str) -> PlanVersion:
+        schemas = {k: (s, self._schemas.get_columns(k)) for k, s in self._schemas.list_schemas(source)}
+        if not schemas:
+            raise PlanCommandError("source", f"{source!r} has sent nothing to plan from")
+        return await self.upsert(name, generate_rules(schemas))
+
+    def version(self, name: str, version: int | None = None) -> PlanVersion | None:
+        return self.book.version(name, version)
+
+    def sources(self, name: str) -> list[str]:
+        return self.book.sources(name)
+
+    def _latest(self, name: str) -> PlanVersion:
+        found = self.book.version(name)
+        assert found is not None
+        return found
+
+
 class Unused:
     """A protocol a test does not expect to be called."""
 
@@ -238,6 +294,7 @@ def context(
     changes: QueueFeed | None = None,
     profiles: MemoryProfiles | None = None,
     regulations: MemoryRegulations | None = None,
+    plans: MemoryPlans | None = None,
 ) -> Context:
     """A context over `schemas` (reader and commands alike), `changes`, `profiles` and
     `regulations`."""
@@ -248,4 +305,5 @@ def context(
         changes=changes or Unused(),
         profiles=profiles or MemoryProfiles(),
         regulations=regulations or MemoryRegulations(),
+        plans=plans or MemoryPlans(schemas),
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import schemathesis
+from graphql import parse_value
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis import Case
@@ -71,7 +72,7 @@ class _Failing:
 
 def _failing() -> Context:
     return Context(
-        schemas=_Failing(), commands=_Failing(), changes=_Failing(), profiles=_Failing(), regulations=_Failing()
+        schemas=_Failing(), commands=_Failing(), changes=_Failing(), profiles=_Failing(), regulations=_Failing(), plans=_Failing()
     )
 
 
@@ -80,6 +81,18 @@ KNOWN = ["web", "ios", "Order Completed", "properties.total", "properties.a\\.b"
 schemathesis.graphql.scalar(
     "String", st.one_of(st.sampled_from(KNOWN), st.sampled_from(KNOWN), st.text()).map(nodes.String)
 )
+
+# JSON arguments (a plan's rules): a valid rule list, malformed ones, and anything else.
+RULES = [
+    '[{type: "TRACK", key: "Order Completed", version: 1, jsonSchema: {properties: {properties: {required: ["total"]}}}}]',
+    '[{type: "TRACK", key: null, jsonSchema: {}}]',
+    '[{type: "PAGE", jsonSchema: {type: 5}}]',
+    '{type: "TRACK"}',
+    "[]",
+    '"rules"',
+    "7",
+]
+schemathesis.graphql.scalar("JSON", st.sampled_from(RULES).map(parse_value))
 
 sound = schemathesis.graphql.from_asgi("/graphql", _app(_sound()), headers=AUTHORIZATION)
 failing = schemathesis.graphql.from_asgi("/graphql", _app(_failing()), headers=AUTHORIZATION)

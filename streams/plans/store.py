@@ -1,0 +1,58 @@
+"""Tracking plans as GraphQL makes and reads them (``query.store.PlanStore``)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+from query.store import SchemaReader
+from registry import ColumnState, SchemaKey, SchemaState
+from registry.plans import ConnectSettings, generate_rules, parse_rules
+from registry.plans.book import Connect, PlanCommandError, PlanVersion, Publish, Upsert, check_name
+from streams.plans.log import PlanLog
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class LoggedPlans:
+    def __init__(self, log: PlanLog, schemas: SchemaReader) -> None:
+        self._log = log
+        self._schemas = schemas
+
+    async def upsert(self, name: str, rules: object) -> PlanVersion:
+        check_name(name)
+        await self._log.append(Upsert(name, parse_rules(rules), _now_ms()))
+        return self._latest(name)
+
+    async def publish(self, name: str) -> PlanVersion:
+        await self._log.append(Publish(name, _now_ms()))
+        return self._latest(name)
+
+    async def connect(self, source: str, plan: str, settings: ConnectSettings) -> PlanVersion:
+        if not source.strip():
+            raise PlanCommandError("source", "must not be empty")
+        await self._log.append(Connect(source, plan, settings, _now_ms()))
+        in_force = self._log.book.in_force(source)
+        assert in_force is not None
+        return in_force[0]
+
+    async def generate(self, source: str, name: str) -> PlanVersion:
+        schemas: dict[SchemaKey, tuple[SchemaState, Mapping[str, ColumnState]]] = {}
+        for key, state in self._schemas.list_schemas(source):
+            schemas[key] = (state, self._schemas.get_columns(key))
+        if not schemas:
+            raise PlanCommandError("source", f"{source!r} has sent nothing to plan from")
+        return await self.upsert(name, generate_rules(schemas))
+
+    def version(self, name: str, version: int | None = None) -> PlanVersion | None:
+        return self._log.book.version(name, version)
+
+    def sources(self, name: str) -> list[str]:
+        return self._log.book.sources(name)
+
+    def _latest(self, name: str) -> PlanVersion:
+        found = self._log.book.version(name)
+        assert found is not None
+        return found
