@@ -8,7 +8,7 @@ from typing import Protocol
 from query.domain import Identifier, ProfileIdentities, ProfileState, TimelineEntry
 from query.domain.regulations import RegulationState, RegulationType, SubjectType
 from registry import ColumnState, PiiClassification, Policy, SchemaChange, SchemaKey, SchemaState
-from registry.plans import ConnectSettings
+from registry.plans import ConnectSettings, PlanDifference
 from registry.plans.book import PlanVersion
 from schemas.errors import TracklogError
 
@@ -131,3 +131,7 @@ class PlanStore(Protocol):
 
     def sources(self, name: str) -> list[str]:
         """The sources connected to the plan."""
+
+    def diff(self, source: str) -> list[PlanDifference]:
+        """How ``source``'s plan in force and what it sent differ; PlanCommandError
+        naming ``source`` when it is connected to no plan."""

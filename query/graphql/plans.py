@@ -10,8 +10,10 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from query.graphql.context import Context
+from query.graphql.enums import ColumnType
 from query.graphql.scalars import to_datetime
 from registry.plans import ConnectSettings
+from registry.plans import PlanDiffKind as CorePlanDiffKind
 from registry.plans.book import PlanVersion
 from registry.plans.violations import (
     Invalid as CoreInvalid,
@@ -58,12 +60,39 @@ def _plan(info: Info[Context, None], name: str, version: PlanVersion) -> Trackin
     return TrackingPlan.of(name, version, info.context.plans.sources(name))
 
 
+PlanDiffKind = strawberry.enum(
+    CorePlanDiffKind,
+    name="PlanDiffKind",
+    description=(
+        "PLANNED_NOT_SEEN: a rule for an event never sent; SEEN_NOT_PLANNED: an event no rule is "
+        "for; TYPE_DRIFT: a column whose inferred type the rule's declared type does not allow."
+    ),
+)
+
+
+@strawberry.type(description="One way a source's plan in force and what it sends differ.")
+class PlanDifference:
+    kind: PlanDiffKind  # type: ignore[valid-type]
+    type: str = strawberry.field(description="The call, as rules name it: TRACK, IDENTIFY...")
+    event: str | None
+    path: str | None = strawberry.field(description="The column, for TYPE_DRIFT.")
+    planned: str | None = strawberry.field(description="The JSON type(s) the rule declares, for TYPE_DRIFT.")
+    seen: ColumnType | None = strawberry.field(description="The column's inferred type, for TYPE_DRIFT.")  # type: ignore[valid-type]
+
+
 @strawberry.type
 class PlanQuery:
     @strawberry.field(description="A version of a tracking plan (its latest when `version` is null), or null.")
     def tracking_plan(self, info: Info[Context, None], name: str, version: int | None = None) -> TrackingPlan | None:
         found = info.context.plans.version(name, version)
         return None if found is None else _plan(info, name, found)
+
+    @strawberry.field(description="How the source's plan in force and what it has sent differ.")
+    def plan_diff(self, info: Info[Context, None], source: str) -> list[PlanDifference]:
+        return [
+            PlanDifference(kind=d.kind, type=d.type, event=d.event, path=d.path, planned=d.planned, seen=d.seen)
+            for d in info.context.plans.diff(source)
+        ]
 
 
 @strawberry.type

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from query.store import SchemaReader
 from registry import ColumnState, SchemaKey, SchemaState
-from registry.plans import ConnectSettings, generate_rules, parse_rules
+from registry.plans import ConnectSettings, PlanDifference, generate_rules, parse_rules, plan_diff
 from registry.plans.book import Connect, PlanCommandError, PlanVersion, Publish, Upsert, check_name
 from streams.plans.log import PlanLog
 
@@ -39,12 +39,19 @@ class LoggedPlans:
         return in_force[0]
 
     async def generate(self, source: str, name: str) -> PlanVersion:
-        schemas: dict[SchemaKey, tuple[SchemaState, Mapping[str, ColumnState]]] = {}
-        for key, state in self._schemas.list_schemas(source):
-            schemas[key] = (state, self._schemas.get_columns(key))
+        schemas = self._inferred(source)
         if not schemas:
             raise PlanCommandError("source", f"{source!r} has sent nothing to plan from")
         return await self.upsert(name, generate_rules(schemas))
+
+    def diff(self, source: str) -> list[PlanDifference]:
+        in_force = self._log.book.in_force(source)
+        if in_force is None:
+            raise PlanCommandError("source", f"{source!r} is connected to no published plan")
+        return plan_diff(in_force[0].rules, self._inferred(source))
+
+    def _inferred(self, source: str) -> dict[SchemaKey, tuple[SchemaState, Mapping[str, ColumnState]]]:
+        return {key: (state, self._schemas.get_columns(key)) for key, state in self._schemas.list_schemas(source)}
 
     def version(self, name: str, version: int | None = None) -> PlanVersion | None:
         return self._log.book.version(name, version)

@@ -49,7 +49,7 @@ from registry import (
     set_classification,
     set_policy,
 )
-from registry.plans import ConnectSettings, generate_rules, parse_rules
+from registry.plans import ConnectSettings, PlanDifference, generate_rules, parse_rules, plan_diff
 from registry.plans.book import (
     Connect,
     PlanBook,
@@ -275,6 +275,13 @@ class MemoryPlans:
 
     def sources(self, name: str) -> list[str]:
         return self.book.sources(name)
+
+    def diff(self, source: str) -> list[PlanDifference]:
+        in_force = self.book.in_force(source)
+        if in_force is None:
+            raise PlanCommandError("source", f"{source!r} is connected to no published plan")
+        schemas = {k: (s, self._schemas.get_columns(k)) for k, s in self._schemas.list_schemas(source)}
+        return plan_diff(in_force[0].rules, schemas)
 
     def _latest(self, name: str) -> PlanVersion:
         found = self.book.version(name)

@@ -94,3 +94,23 @@ async def test_a_plan_is_generated_from_what_a_source_sent() -> None:
     assert planned["required"] == ["total"] and planned["additionalProperties"] is False
     unknown = await _run(GENERATE, plans, source="ios", name="x")
     assert unknown.errors is not None and "'ios' has sent nothing to plan from" in unknown.errors[0].message
+
+
+async def test_a_plan_diff_compares_the_connected_plan_with_what_the_source_sent() -> None:
+    schemas = MemorySchemas()
+    schemas.observe(SchemaKey("web-app", "track", "Order Completed"), {"total": "12.00"}, 1_000, "m1")
+    schemas.observe(SchemaKey("web-app", "track", "Cart Viewed"), {"n": 1}, 2_000, "m2")
+    plans = MemoryPlans(schemas)
+    typed = {**RULE, "jsonSchema": {"properties": {"properties": {"properties": {"total": {"type": "number"}}}}}}
+    await _data(UPSERT, plans, name="web", rules=[typed, {**RULE, "key": "Signed Up"}])
+    diff = "query ($source: String!) { planDiff(source: $source) { kind type event path planned seen } }"
+    refused = await _run(diff, plans, source="web-app")
+    assert refused.errors is not None and "'web-app' is connected to no published plan" in refused.errors[0].message
+    await _data(PUBLISH, plans, name="web")
+    await _data(CONNECT, plans, source="web-app", plan="web")
+    found = (await _data(diff, plans, source="web-app"))["planDiff"]
+    assert [(d["kind"], d["event"], d["path"], d["planned"], d["seen"]) for d in found] == [
+        ("TYPE_DRIFT", "Order Completed", "properties.total", "number", "STRING"),
+        ("PLANNED_NOT_SEEN", "Signed Up", None, None, None),
+        ("SEEN_NOT_PLANNED", "Cart Viewed", None, None, None),
+    ]

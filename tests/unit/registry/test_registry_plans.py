@@ -16,6 +16,7 @@ from registry.plans import (
     compile_plan,
     generate_rules,
     parse_rules,
+    plan_diff,
 )
 from registry.plans.generate import REVIEW
 from registry.plans.violations import Invalid, UnplannedEvents, UnplannedProperties, quarantined
@@ -211,4 +212,29 @@ def test_a_generated_plan_passes_the_events_it_was_made_from_and_parses_as_an_ex
         assert plan.check(key.type, key.event, sections) == [], (key, sections)
     assert [v.type for v in plan.check("track", "Order Completed", {"properties": {"total": 1}})] == [
         ViolationType.REQUIRED_MISSING
+    ]
+
+
+def test_a_plan_diff_names_what_was_planned_not_seen_seen_not_planned_and_drifted() -> None:
+    seen = _folded(
+        [
+            *SEEN,
+            (ORDER, {"properties": {"total": "12.00", "coupon": "C-1"}}),  # total is now a STRING
+            (SchemaKey("web", "track", "Cart Viewed"), {"properties": {"n": 1}}),
+            (SchemaKey("web", "alias", None), {}),
+        ]
+    )
+    planned = parse_rules(
+        [
+            ORDER_COMPLETED,  # total: number; coupon: string
+            IDENTIFY,  # plan: enum, no type
+            {"type": "TRACK", "key": "Signed Up", "jsonSchema": {}},
+            {"type": "COMMON", "key": None, "jsonSchema": {}},
+        ]
+    )
+    found = [(d.kind.value, d.type, d.event, d.path, d.planned, d.seen) for d in plan_diff(planned, seen)]
+    assert found == [
+        ("TYPE_DRIFT", "TRACK", "Order Completed", "properties.total", "number", ColumnType.STRING),
+        ("PLANNED_NOT_SEEN", "TRACK", "Signed Up", None, None, None),
+        ("SEEN_NOT_PLANNED", "TRACK", "Cart Viewed", None, None, None),
     ]
