@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import heapq
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from operator import itemgetter
+from typing import Any
 
 import orjson
 
@@ -86,9 +88,9 @@ class TableSchemaReader:
         }
         return dict(sorted(columns.items()))
 
-    def red_paths(self, key: SchemaKey) -> frozenset[str]:
-        """The paths of the schema's RED columns: values never shown in clear."""
-        return frozenset(p for p, c in self.get_columns(key).items() if c.classification is PiiClassification.RED)
+    def column_classes(self, key: SchemaKey) -> dict[str, PiiClassification]:
+        """Each column's classification: a RED column's values are never shown in clear."""
+        return {path: column.classification for path, column in self.get_columns(key).items()}
 
     def trait_classes(self) -> dict[str, PiiClassification]:
         """The classification of each ``traits.`` column of the identify schemas, RED
@@ -96,9 +98,9 @@ class TableSchemaReader:
         found: dict[str, PiiClassification] = {}
         for key, _ in self.list_schemas():
             if key.type == EventType.IDENTIFY.value:
-                for path, column in self.get_columns(key).items():
+                for path, classification in self.column_classes(key).items():
                     if path.startswith("traits.") and found.get(path) is not PiiClassification.RED:
-                        found[path] = column.classification
+                        found[path] = classification
         return found
 
     def schema_changes(
@@ -145,7 +147,7 @@ class TableProfileReader:
         members: Partitions,
         names: Partitions,
         privacy: Privacy,
-        red_paths: Callable[[SchemaKey], frozenset[str]],
+        column_classes: Callable[[SchemaKey], dict[str, PiiClassification]],
         trait_classes: Callable[[], dict[str, PiiClassification]] = dict,
     ) -> None:
         self._profiles = profiles
@@ -154,7 +156,7 @@ class TableProfileReader:
         self._names = names
         self._privacy = privacy
         self._pseudonyms = privacy.pseudonyms
-        self._red_paths = red_paths
+        self._column_classes = column_classes
         self._trait_classes = trait_classes
         # The traits' classifications as read at most TRAIT_CLASSES_EVERY seconds ago: a
         # scan of the schemas, not to be paid on every profile read.
@@ -169,7 +171,7 @@ class TableProfileReader:
             Partitions.of_table(tracklog.profile_members),
             Partitions.of_table(tracklog.identity_names),
             Privacy(tracklog.pseudonyms, tracklog.keys),
-            schemas.red_paths,
+            schemas.column_classes,
             schemas.trait_classes,
         )
 
@@ -209,33 +211,51 @@ class TableProfileReader:
         # are shown under the id the caller named (cursors hold only their suffix).
         shown = timeline_prefix(identifier)
         prefix = timeline_prefix(self._pseudonyms.of(identifier))
-        red: dict[SchemaKey, frozenset[str]] = {}
+        classes: dict[SchemaKey, dict[str, PiiClassification]] = {}
         for key, value in self._timeline.scan(prefix, prefix + start[len(shown) :]):
             opened = self._privacy.open(value)
             if opened is None:
                 continue  # forgotten
             entry = TimelineEntry.from_bytes(opened[0])
             schema = SchemaKey(entry.source, entry.type.value, entry.event if entry.type is EventType.TRACK else None)
-            paths = red.get(schema)
-            if paths is None:
-                paths = red[schema] = self._red_paths(schema)
-            yield shown + key[len(prefix) :], _redacted(entry, paths) if paths else entry
+            known = classes.get(schema)
+            if known is None:
+                known = classes[schema] = self._column_classes(schema)
+            sections = {"properties": entry.properties, "traits": entry.traits, "context": entry.context}
+            red = red_paths_in(sections, known)
+            yield shown + key[len(prefix) :], _redacted(entry, sections, red) if red else entry
+
+
+def red_paths_in(sections: Mapping[str, Mapping[str, Any]], classes: Mapping[str, PiiClassification]) -> set[str]:
+    """The paths of ``sections`` to read redacted: the columns ``classes`` says are RED,
+    and each top-level key of a column not classified yet (the schema fold comes a
+    moment after the event) whose key alone suggests RED."""
+    red = {path for path, classification in classes.items() if classification is PiiClassification.RED}
+    for section, values in sections.items():
+        for name in values:
+            path = child_path(section, escape_key(name))
+            if path not in classes and _suggested_red(path):
+                red.add(path)
+    return red
+
+
+@functools.lru_cache(maxsize=4_096)
+def _suggested_red(path: str) -> bool:
+    """Whether the column's key alone says RED (paths repeat: each is classified once)."""
+    return classify_path(path).classification is PiiClassification.RED
 
 
 def _redacted_traits(state: ProfileState, classes: dict[str, PiiClassification]) -> ProfileState:
     """``state`` with its RED traits redacted: those their column says are, and those of
     a column the schema fold has not classified yet that its key suggests are."""
-    red = {path for path, classification in classes.items() if classification is PiiClassification.RED}
-    for name in state.traits:
-        path = child_path("traits", escape_key(name))
-        if path not in classes and classify_path(path).classification is PiiClassification.RED:
-            red.add(path)
+    sections = {"traits": {name: trait.value for name, trait in state.traits.items()}}
+    red = red_paths_in(sections, classes)
     if not red:
         return state
-    values = redact({"traits": {name: trait.value for name, trait in state.traits.items()}}, red)["traits"]
+    values = redact(sections, red)["traits"]
     return replace(state, traits={name: replace(trait, value=values[name]) for name, trait in state.traits.items()})
 
 
-def _redacted(entry: TimelineEntry, paths: frozenset[str]) -> TimelineEntry:
-    sections = redact({"properties": entry.properties, "traits": entry.traits, "context": entry.context}, paths)
+def _redacted(entry: TimelineEntry, sections: Mapping[str, Mapping[str, Any]], paths: set[str]) -> TimelineEntry:
+    sections = redact(sections, paths)
     return replace(entry, properties=sections["properties"], traits=sections["traits"], context=sections["context"])
