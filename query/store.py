@@ -132,6 +132,9 @@ class PlanStore(Protocol):
     def sources(self, name: str) -> list[str]:
         """The sources connected to the plan."""
 
+    def in_force(self, source: str) -> tuple[str, PlanVersion] | None:
+        """The plan (its name and published version) ``source`` is held to, if any."""
+
     def diff(self, source: str) -> list[PlanDifference]:
         """How ``source``'s plan in force and what it sent differ; PlanCommandError
         naming ``source`` when it is connected to no plan."""

@@ -93,6 +93,7 @@ class RegistryPages:
         page = params.integer("page", low=1, high=pages) or 1
         start = (page - 1) * SCHEMAS_PAGE
         rows = _schema_rows(source, chosen[start : start + SCHEMAS_PAGE], query)
+        plan = self._context.plans.in_force(source)
         return self._renderer.page(
             request,
             "schemas.html",
@@ -107,6 +108,8 @@ class RegistryPages:
             page=page,
             pages=pages,
             events=sum(state.event_count for _, state in listed),
+            plan=plan,
+            plan_diff=self._context.plans.diff(source) if plan is not None else [],
         )
 
     async def schema(self, request: Request) -> Response:

@@ -44,6 +44,10 @@ class LoggedPlans:
             raise PlanCommandError("source", f"{source!r} has sent nothing to plan from")
         return await self.upsert(name, generate_rules(schemas))
 
+    def in_force(self, source: str) -> tuple[str, PlanVersion] | None:
+        found = self._log.book.in_force(source)
+        return None if found is None else (self._log.book.connections[source].plan, found[0])
+
     def diff(self, source: str) -> list[PlanDifference]:
         in_force = self._log.book.in_force(source)
         if in_force is None:

@@ -276,6 +276,10 @@ class MemoryPlans:
     def sources(self, name: str) -> list[str]:
         return self.book.sources(name)
 
+    def in_force(self, source: str) -> tuple[str, PlanVersion] | None:
+        found = self.book.in_force(source)
+        return None if found is None else (self.book.connections[source].plan, found[0])
+
     def diff(self, source: str) -> list[PlanDifference]:
         in_force = self.book.in_force(source)
         if in_force is None:

@@ -8,7 +8,9 @@ import pytest
 
 from registry import SchemaKey
 from tests.unit.query.fakes import MemoryProfiles, MemorySchemas
-from tests.unit.web.pages import client, event
+from registry.plans import ConnectSettings
+from tests.unit.query.fakes import MemoryPlans
+from tests.unit.web.pages import client, event, loaded
 
 PRICE_SET = "source=web&type=track&event=Price%20Set"
 
@@ -55,6 +57,28 @@ async def test_the_columns_show_their_pii_classification() -> None:
     assert chips == {"properties.cardNumber": "pii-red", "properties.email": "pii-yellow", "properties.total": "pii-none"}
     assert "YELLOW · email" in table
     assert "RED · credit_card" in card.split('class="facts"')[1].split("</dl>")[0]
+
+
+async def test_a_connected_sources_page_shows_its_plan_and_where_the_events_differ() -> None:
+    schemas, profiles = loaded()
+    plans = MemoryPlans(schemas)
+    price = {"properties": {"properties": {"properties": {"price": {"type": "number"}}}}}
+    rules = [
+        {"type": "TRACK", "key": "Price Set", "jsonSchema": price},
+        {"type": "TRACK", "key": "Never <Sent>", "jsonSchema": {}},
+    ]
+    await plans.upsert("web plan", rules)
+    await plans.publish("web plan")
+    await plans.connect("web", "web plan", ConnectSettings())
+    async with client(schemas, profiles, plans=plans) as c:
+        connected = (await c.get("/schemas?source=web")).text
+        other = (await c.get("/schemas?source=ios")).text
+    section = connected.split('id="plan"')[1].split("</section>")[0]
+    assert "web plan" in section and "v1, published · 2 rules" in section
+    rows = re.findall(r"<tr( class=\"trouble\")?>\s*<td><span class=\"kind [^\"]*\">([^<]*)</span>", section)
+    assert rows == [("", "planned not seen"), (' class="trouble"', "type drift"), ("", "seen not planned")]
+    assert "properties.price" in section and "Never &lt;Sent&gt;" in section and "Signed Up" in section
+    assert 'id="plan"' not in other
 
 
 async def test_a_diff_lists_a_conflict_that_kept_the_type_as_changed() -> None:
