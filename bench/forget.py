@@ -111,7 +111,8 @@ async def _ingest(broker: EmbeddedBroker, bodies: list[tuple[int, bytes]], *, pr
             max_inflight=SENDERS * 2,
         )
         context = Context(
-            schemas=_Unused(), commands=_Unused(), changes=_Unused(), profiles=_Unused(), regulations=_Unused(), plans=_Unused()
+            schemas=_Unused(), commands=_Unused(), changes=_Unused(), profiles=_Unused(), regulations=_Unused(), plans=_Unused(),
+            violations=_Unused(),
         )
         app = build_http_app(ingest=edge, context=context, metrics=metrics, ready=lambda: True, graphiql=False)
         async with httpx.AsyncClient(

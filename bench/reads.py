@@ -123,7 +123,7 @@ async def run(directory: Path, *, quick: bool) -> list[tuple[str, str]]:
         privacy,
         lambda key: {},  # no column classified yet: every key is classified by its name
     )
-    context = Context(schemas=None, commands=None, changes=None, profiles=reader, regulations=None, plans=None)  # type: ignore[arg-type]
+    context = Context(schemas=None, commands=None, changes=None, profiles=reader, regulations=None, plans=None, violations=None)  # type: ignore[arg-type]
 
     # A cursor deep into the heavy user's history: walk there once.
     after = None

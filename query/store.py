@@ -10,6 +10,7 @@ from query.domain.regulations import RegulationState, RegulationType, SubjectTyp
 from registry import ColumnState, PiiClassification, Policy, SchemaChange, SchemaKey, SchemaState
 from registry.plans import ConnectSettings, PlanDifference
 from registry.plans.book import PlanVersion
+from registry.plans.judge import ViolationCount, ViolationRecord
 from schemas.errors import TracklogError
 
 
@@ -138,3 +139,21 @@ class PlanStore(Protocol):
     def diff(self, source: str) -> list[PlanDifference]:
         """How ``source``'s plan in force and what it sent differ; PlanCommandError
         naming ``source`` when it is connected to no plan."""
+
+
+class ViolationStore(Protocol):
+    """The violations of tracking plans judged so far, and the quarantine."""
+
+    def violations(self, source: str, event: str | None, after: bytes | None) -> Iterator[tuple[bytes, ViolationRecord]]:
+        """``source``'s violations (of ``event``'s events, if given), the newest first,
+        each with its position; strictly after position ``after``, if given."""
+
+    def summary(self, source: str) -> list[ViolationCount]:
+        """``source``'s violations counted by (type, event, violation type, path)."""
+
+    def subscribe(self) -> AsyncIterator[ViolationRecord]:
+        """Every violation judged from now on, on any node."""
+
+    async def release(self, source: str, event: str | None) -> int:
+        """Put ``source``'s quarantined events (named ``event``, or all) back on the log,
+        to be judged again; how many went."""

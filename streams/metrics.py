@@ -53,6 +53,17 @@ class Metrics:
         )
 
     def _folds(self) -> None:
+        self.violations = Counter(
+            "tracklog_plan_violations",
+            "Violations of tracking plans judged, by violation type and the action taken.",
+            ["violation_type", "action"],
+            registry=self.registry,
+        )
+        self.quarantined = Counter(
+            "tracklog_quarantined_events",
+            "Events a tracking plan's connection sent to the quarantine topic, not folded.",
+            registry=self.registry,
+        )
         self.forgotten = Counter(
             "tracklog_forgotten_events",
             "Events on the log whose subject's data keys were deleted (a regulation): skipped.",

@@ -3,7 +3,7 @@
 A cursor's text is URL-safe base64 (no padding) of a kind byte and a payload: a
 timeline position (`Cursor`: the event time as an 8-byte signed big-endian integer,
 then the messageId's UTF-8) or a schema-changes position (the change's order key,
-`query.domain.changes.order_key`) or a regulation's id. Callers must treat cursors as opaque; a decoder
+`query.domain.changes.order_key`) or a regulation's id, or a violation's position. Callers must treat cursors as opaque; a decoder
 rejects anything its encoder did not write, including another kind's cursor.
 """
 
@@ -20,6 +20,7 @@ from query.domain.errors import InvalidCursorError
 TIMELINE: Final = b"\x01"
 SCHEMA_CHANGES: Final = b"\x02"
 REGULATIONS: Final = b"\x03"
+VIOLATIONS: Final = b"\x04"
 _MAX_CURSOR_CHARS: Final = 2048
 
 
@@ -91,3 +92,18 @@ def encode_regulation_cursor(regulation_id: str) -> str:
 def decode_regulation_cursor(text: str) -> str:
     """The regulation id of a regulations cursor; InvalidCursorError otherwise."""
     return decode(text, REGULATIONS, "regulations", lambda p: p.decode()).decode()
+
+
+def encode_violation_cursor(position: bytes) -> str:
+    return encode(VIOLATIONS, position)
+
+
+def decode_violation_cursor(text: str) -> bytes:
+    """The position of a violations cursor; InvalidCursorError otherwise."""
+    return decode(text, VIOLATIONS, "violations", _violation_payload)
+
+
+def _violation_payload(payload: bytes) -> None:
+    # Eight bytes of time, a messageId, a zero and a two-byte index.
+    if len(payload) < 11 or payload[-3] != 0:
+        raise ValueError("truncated")

@@ -76,6 +76,16 @@ class PageInfo:
     start_cursor: str | None
     end_cursor: str | None
 
+    @classmethod
+    def forward(cls, cursors: list[str], has_next_page: bool, after: str | None) -> PageInfo:
+        """A page of ``cursors`` read forward: a page read after a cursor has one before it."""
+        return cls(
+            has_next_page=has_next_page,
+            has_previous_page=after is not None,
+            start_cursor=cursors[0] if cursors else None,
+            end_cursor=cursors[-1] if cursors else None,
+        )
+
 
 @strawberry.type(description="A page of schema changes (a Relay connection).")
 class SchemaChangeConnection:
@@ -112,13 +122,7 @@ class ChangesQuery:
         ]
         return SchemaChangeConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=len(changes) > size,
-                # Paging is forward only: a page read after a cursor has one before it.
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=PageInfo.forward([e.cursor for e in edges], len(changes) > size, after),
             total_count=reader.count_schema_changes(source),
         )
 
@@ -154,10 +158,10 @@ class Subscription:
         finally:
             # The client went away (the generator was closed or its task cancelled):
             # let the feed release what it holds for this subscriber.
-            await _close(feed)
+            await close_feed(feed)
 
 
-async def _close(iterator: AsyncIterator[object]) -> None:
+async def close_feed(iterator: AsyncIterator[object]) -> None:
     aclose = getattr(iterator, "aclose", None)
     if aclose is not None:
         await aclose()

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from query.store import ChangeFeed, PlanStore, ProfileReader, RegulationStore, SchemaCommands, SchemaReader
+from query.store import (
+    ChangeFeed,
+    PlanStore,
+    ProfileReader,
+    RegulationStore,
+    SchemaCommands,
+    SchemaReader,
+    ViolationStore,
+)
 
 
 @dataclass
@@ -15,6 +23,7 @@ class Context:
     profiles: ProfileReader
     regulations: RegulationStore
     plans: PlanStore
+    violations: ViolationStore
     # Per request: the Authorization header, and a WebSocket's connection_init payload.
     authorization: str | None = None
     connection_params: dict[str, object] | None = field(default=None)

@@ -112,12 +112,7 @@ class RegulationQuery:
         ]
         return RegulationConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=len(page) > size,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=PageInfo.forward([e.cursor for e in edges], len(page) > size, after),
         )
 
 

@@ -22,18 +22,20 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from query.graphql.changes import ChangesQuery, Subscription
+from query.graphql.changes import ChangesQuery, Subscription as ChangesSubscription
 from query.graphql.errors import is_unexpected
 from query.graphql.mutations import Mutation as SchemaMutation
 from query.graphql.profile_queries import ProfileQuery
 from query.graphql.plans import PlanMutation, PlanQuery
 from query.graphql.regulations import RegulationMutation, RegulationQuery
 from query.graphql.registry_queries import RegistryQuery
+from query.graphql.violations import ViolationMutation, ViolationQuery, ViolationSubscription
 
 logger = logging.getLogger(__name__)
 
-Query = merge_types("Query", (RegistryQuery, ChangesQuery, ProfileQuery, RegulationQuery, PlanQuery))
-Mutation = merge_types("Mutation", (SchemaMutation, RegulationMutation, PlanMutation))
+Query = merge_types("Query", (RegistryQuery, ChangesQuery, ProfileQuery, RegulationQuery, PlanQuery, ViolationQuery))
+Mutation = merge_types("Mutation", (SchemaMutation, RegulationMutation, PlanMutation, ViolationMutation))
+Subscription = merge_types("Subscription", (ChangesSubscription, ViolationSubscription))
 
 
 def _payload(payload: object, _info: object, /, **_arguments: object) -> object:

@@ -34,12 +34,29 @@ def _refuse(uri: str) -> Any:
 def _compile(index: int, rule: Rule) -> jsonschema_rs.Validator:
     try:
         return jsonschema_rs.validator_for(
-            dict(rule.json_schema), validate_formats=True, retriever=_refuse
+            _normalised(dict(rule.json_schema)), validate_formats=True, retriever=_refuse
         )
     except jsonschema_rs.ValidationError as exc:  # the schema is no valid schema of its draft
         raise InvalidPlanError(index, "/jsonSchema" + pointer(exc.instance_path), _first_line(exc.message)) from None
     except (ValueError, TypeError) as exc:
         raise InvalidPlanError(index, "/jsonSchema", _first_line(str(exc))) from None
+
+
+_VALUES = frozenset({"enum", "const", "default", "examples"})  # data, not schemas
+
+
+def _normalised(schema: Any) -> Any:
+    """``schema`` with ``"properties": {}`` beside each ``"additionalProperties": false``
+    that has none: jsonschema-rs then names every unexpected property (without it, it
+    reports the first one's value, at its parent, as a false schema)."""
+    if isinstance(schema, list):
+        return [_normalised(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    found = {k: (v if k in _VALUES else _normalised(v)) for k, v in schema.items()}
+    if found.get("additionalProperties") is False and "properties" not in found and "patternProperties" not in found:
+        found["properties"] = {}
+    return found
 
 
 @dataclass

@@ -9,6 +9,12 @@ key, one record per schema per step: so all events of one schema are folded in o
 by one worker. The identity links a step states go onto ``identity-links`` as one
 record (``streams.folds.links``). A forget record (``streams.folds.forget``) deletes
 its members' rows where it falls in the log; its ack goes out once they are flushed.
+
+An event whose source is held to a tracking plan (a plan record earlier in its
+partition, ``streams.folds.plans``) is judged first: its violations go onto
+``violations`` (and into the partition's violation tables); an event its connection
+quarantines goes onto ``quarantine``, sealed as it came, and is not folded; an
+unplanned property the connection omits is left out of what is folded.
 """
 
 from __future__ import annotations
@@ -16,9 +22,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from typing import Any
+
+import orjson
+
 from query.domain.regulations import Ack, encode_record
 from registry import RegistryError, SchemaKey
-from schemas import InvalidEventError, SchemaError, decode_event
+from schemas import Event as Call, InvalidEventError, SchemaError, decode_event
+from schemas.sealed import KeyRef
 from schemas.log import record_items
 from streams.adapters.faust import Event, Stream, transport_producer
 from streams.agents.outbox import Dead, DeadLetters, Outbox, ProducerOutbox
@@ -28,6 +39,7 @@ from streams.folds.events import EventFold
 from streams.folds.forget import FORGET, decode_forget
 from streams.folds.links import StatedLink, link_records
 from streams.folds.observations import OBSERVATIONS, Observation, observation_records, observe
+from streams.folds.plans import PLAN, Compiled, PlanGate
 from streams.folds.privacy import Privacy
 from streams.folds.records import Message, header
 from streams.kafka.app import TopicNames, Tracklog
@@ -50,21 +62,35 @@ class Routed:
     dead: list[Dead] = field(default_factory=list)
     # The regulations whose members this step forgot, to acknowledge once flushed.
     acks: list[Ack] = field(default_factory=list)
+    # The violations judged (as the violations topic carries them), and the
+    # quarantined events' records (source, value).
+    violations: list[dict[str, Any]] = field(default_factory=list)
+    quarantined: list[tuple[str, bytes]] = field(default_factory=list)
     events: int = 0  # events the step's records held, folded or set aside
     forgotten: int = 0  # events skipped: their subject's keys were deleted
 
 
 async def route(
-    messages: Iterable[Message], fold_of: Callable[[int], EventFold], privacy: Privacy, pace: Pace
+    messages: Iterable[Message],
+    fold_of: Callable[[int], EventFold],
+    privacy: Privacy,
+    pace: Pace,
+    gate_of: Callable[[int], PlanGate] | None = None,
 ) -> Routed:
     """Fold each record's events, in order, into its partition's ``EventFold``; gather
-    the rest. A bad event is set aside alone (with its index); its neighbours fold."""
+    the rest. A bad event is set aside alone (with its index); its neighbours fold.
+    With ``gate_of``, each event is judged by its source's plan first."""
     routed = Routed()
     observed = routed.observed
     for message in messages:
         fold = fold_of(message.partition)
-        if header(message, KIND_HEADER) == FORGET:
+        kind = header(message, KIND_HEADER)
+        if kind == FORGET:
             _forget(message, fold, routed)
+            continue
+        if kind == PLAN:
+            if gate_of is not None:
+                _plan(message, gate_of(message.partition), routed)
             continue
         try:
             items = record_items(message.value or b"")
@@ -81,6 +107,11 @@ async def route(
                     continue
                 raw, ref = opened
                 event = decode_event(raw, index)
+                if gate_of is not None:
+                    judged = _judge(message, event, sealed, ref, gate_of(message.partition), privacy, routed)
+                    if judged is None:
+                        continue
+                    event, sealed = judged
                 routed.links.extend(fold.fold(event, sealed, ref))
                 observation = observe(event, partition=message.partition, offset=message.offset)
             except (SchemaError, RegistryError) as exc:
@@ -106,6 +137,25 @@ def _forget(message: Message, fold: EventFold, routed: Routed) -> None:
     routed.acks.append(Ack(regulation, "events", message.partition))
 
 
+def _plan(message: Message, gate: PlanGate, routed: Routed) -> None:
+    try:
+        gate.command(message.value or b"")
+    except (ValueError, RegistryError) as exc:
+        routed.dead.append(Dead(message, str(exc)))
+
+
+def _judge(
+    message: Message, event: Call, sealed: bytes, ref: KeyRef, gate: PlanGate, privacy: Privacy, routed: Routed
+) -> tuple[Call, bytes] | None:
+    """``event`` (and its envelope) as it is folded, or None when it is quarantined."""
+    admitted = gate.admit(event, sealed, ref, privacy, message.partition, message.offset)
+    routed.violations.extend(admitted.rows)
+    if admitted.quarantine is not None:
+        routed.quarantined.append((event.source, admitted.quarantine))
+        return None
+    return admitted.event, admitted.sealed
+
+
 def _reason(exc: SchemaError | RegistryError) -> str:
     if isinstance(exc, InvalidEventError):
         return f"{exc.path}: {exc.reason}" if exc.path else exc.reason
@@ -126,6 +176,10 @@ async def send_routed(routed: Routed, names: TopicNames, outbox: Outbox, dead_le
     for key, observations in routed.observed.items():
         for value in observation_records(observations):
             await outbox.send(names.schema_input, key, value, [(KIND_HEADER, OBSERVATIONS)])
+    for source, row in ((row["source"], row) for row in routed.violations):
+        await outbox.send(names.violations, source.encode(), orjson.dumps(row))
+    for source, value in routed.quarantined:
+        await outbox.send(names.quarantine, source.encode(), value)
     for dead in routed.dead:
         await dead_letters.send(NAME, dead)
 
@@ -140,11 +194,22 @@ class RouteEvents:
         # The rows kept are split among the partitions: one fold per partition keeps its share.
         keep = max(1, KEEP_PROFILES // tracklog.settings.partitions)
 
-        def make(buffers: PartitionBuffers, partition: int) -> EventFold:
-            dedupe, profiles, timeline = buffers.of(
-                partition, tracklog.event_dedupe, tracklog.profiles, tracklog.timeline
+        compiled: Compiled = {}
+
+        def make(buffers: PartitionBuffers, partition: int) -> RouteFold:
+            dedupe, profiles, timeline, in_force, violations, summary = buffers.of(
+                partition,
+                tracklog.event_dedupe,
+                tracklog.profiles,
+                tracklog.timeline,
+                tracklog.plans_in_force,
+                tracklog.violations,
+                tracklog.violation_summary,
             )
-            return EventFold(dedupe, profiles, timeline, self.privacy, keep=keep)
+            return RouteFold(
+                EventFold(dedupe, profiles, timeline, self.privacy, keep=keep),
+                PlanGate(in_force, violations, summary, compiled),
+            )
 
         self.privacy = Privacy(tracklog.pseudonyms, tracklog.keys)
         self.folds = KeptFolds(make)
@@ -160,12 +225,36 @@ class RouteEvents:
         pace = Pacer(requests=self._requests)
         async for events in stream.take_events(ROUTE_RECORDS, within=BATCH_WAIT):
             with self.folds.step():
-                routed = await route(_messages(events), self.folds.of, self.privacy, pace)
+                routed = await route(_messages(events), self._events_of, self.privacy, pace, self._gate_of)
                 await send_routed(routed, tracklog.names, outbox, dead_letters)
                 await self.folds.flush(producer)
                 await send_acks(routed.acks, tracklog.names, outbox)
             self._metrics.processed.labels(NAME).inc(routed.events)
             self._metrics.forgotten.inc(routed.forgotten)
+            self._count(routed)
+
+    def _events_of(self, partition: int) -> EventFold:
+        return self.folds.of(partition).events
+
+    def _gate_of(self, partition: int) -> PlanGate:
+        return self.folds.of(partition).plans
+
+    def _count(self, routed: Routed) -> None:
+        for row in routed.violations:
+            self._metrics.violations.labels(row["violationType"], row["action"]).inc()
+        if routed.quarantined:
+            self._metrics.quarantined.inc(len(routed.quarantined))
+
+
+@dataclass
+class RouteFold:
+    """One partition's folds: the event fold, and the plans its events are judged by."""
+
+    events: EventFold
+    plans: PlanGate
+
+    def write_back(self) -> None:
+        self.events.write_back()
 
 
 def _messages(events: list[Event]) -> list[Message]:

@@ -36,6 +36,8 @@ class TopicNames:
     keys: str
     regulations: str
     plans: str
+    violations: str
+    quarantine: str
 
     @classmethod
     def for_prefix(cls, prefix: str) -> TopicNames:
@@ -48,6 +50,8 @@ class TopicNames:
             keys=f"{prefix}.keys",
             regulations=f"{prefix}.regulations",
             plans=f"{prefix}.plans",
+            violations=f"{prefix}.violations",
+            quarantine=f"{prefix}.quarantine",
         )
 
 
@@ -171,6 +175,12 @@ class Tracklog:
         # Per identifier (pseudonym): its value, sealed, for profiles to show.
         self.identity_names = app.Table("identity-names", **graph)
 
+        # Per events partition (streams.folds.plans): the plan each source is held to
+        # there, and the violations judged there, with their counts.
+        self.plans_in_force = app.Table("plans-in-force", **table)
+        self.violations = app.Table("violations", **table)
+        self.violation_summary = app.Table("violation-summary", **table)
+
     @property
     def tables(self) -> list[Table]:
         """Every table of the app (their changelogs are part of its state)."""
@@ -185,6 +195,9 @@ class Tracklog:
             self.identities,
             self.profile_members,
             self.identity_names,
+            self.plans_in_force,
+            self.violations,
+            self.violation_summary,
         ]
 
     @property
@@ -227,6 +240,10 @@ class Tracklog:
             (self.names.regulations, 1, keep),
             # One partition: the tracking plans' commands, in the order made.
             (self.names.plans, 1, keep),
+            # Every violation judged, keyed by source, for downstream tools.
+            (self.names.violations, n, keep),
+            # Quarantined events (sealed, as on events) and the releases, in one order.
+            (self.names.quarantine, 1, keep),
         ]
         personal = {table.name for table in self.personal_tables}
         for table in self.tables:

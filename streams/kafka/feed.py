@@ -1,7 +1,8 @@
-"""Schema changes from the ``schema-changes`` topic, fanned out to this node's subscribers.
+"""Records of a topic fanned out to this node's subscribers: the schema changes from
+``schema-changes``, the violations from ``violations``.
 
 Every node reads every partition of the topic (no consumer group), starting at its end,
-so a GraphQL subscriber on any node sees every change, whichever node folded it.
+so a GraphQL subscriber on any node sees every record, whichever node wrote it.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, Generic, TypeVar
 
 import orjson
 from aiokafka import AIOKafkaConsumer
@@ -17,17 +19,23 @@ from aiokafka import AIOKafkaConsumer
 from registry import RegistryError, SchemaChange
 from streams.kafka.topics import assign_all
 
+T = TypeVar("T")
+
 logger = logging.getLogger(__name__)
 
 # A subscriber that falls this far behind is dropped rather than let memory grow.
 _QUEUE_LIMIT = 10_000
 
 
-class KafkaChangeFeed:
-    def __init__(self, bootstrap: str, topic: str) -> None:
+class KafkaFeed(Generic[T]):
+    """The records of ``topic`` from now on, each read by ``decode`` (ValueError or a
+    RegistryError for one it cannot read: skipped, with a warning)."""
+
+    def __init__(self, bootstrap: str, topic: str, decode: Callable[[Mapping[str, Any]], T]) -> None:
         self._bootstrap = bootstrap
         self._topic = topic
-        self._subscribers: set[asyncio.Queue[SchemaChange | None]] = set()
+        self._decode = decode
+        self._subscribers: set[asyncio.Queue[T | None]] = set()
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -43,7 +51,7 @@ class KafkaChangeFeed:
         if tps:
             await consumer.seek_to_end(*tps)
         self._consumer = consumer
-        self._task = asyncio.create_task(self._run(consumer), name="schema-change-feed")
+        self._task = asyncio.create_task(self._run(consumer), name=f"feed of {self._topic}")
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -58,10 +66,10 @@ class KafkaChangeFeed:
     async def _run(self, consumer: AIOKafkaConsumer) -> None:
         async for message in consumer:
             try:
-                change = SchemaChange.from_dict(orjson.loads(message.value))
-            except (orjson.JSONDecodeError, RegistryError) as exc:
+                change = self._decode(orjson.loads(message.value))
+            except (ValueError, RegistryError) as exc:
                 logger.warning(
-                    "skipping unreadable schema change at %s[%d]@%d: %s",
+                    "skipping an unreadable record at %s[%d]@%d: %s",
                     message.topic,
                     message.partition,
                     message.offset,
@@ -72,11 +80,11 @@ class KafkaChangeFeed:
                 try:
                     queue.put_nowait(change)
                 except asyncio.QueueFull:
-                    logger.warning("dropping a schema-change subscriber %d changes behind", _QUEUE_LIMIT)
+                    logger.warning("dropping a subscriber of %s %d records behind", self._topic, _QUEUE_LIMIT)
                     self._subscribers.discard(queue)
 
-    async def subscribe(self) -> AsyncIterator[SchemaChange]:
-        queue: asyncio.Queue[SchemaChange | None] = asyncio.Queue(maxsize=_QUEUE_LIMIT)
+    async def subscribe(self) -> AsyncIterator[T]:
+        queue: asyncio.Queue[T | None] = asyncio.Queue(maxsize=_QUEUE_LIMIT)
         self._subscribers.add(queue)
         try:
             while True:
@@ -86,3 +94,8 @@ class KafkaChangeFeed:
                 yield change
         finally:
             self._subscribers.discard(queue)
+
+
+def change_feed(bootstrap: str, topic: str) -> KafkaFeed[SchemaChange]:
+    """The schema changes of ``topic`` (``schema-changes``)."""
+    return KafkaFeed(bootstrap, topic, SchemaChange.from_dict)

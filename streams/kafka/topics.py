@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
+from aiokafka.structs import ConsumerRecord
 
 from schemas.errors import TracklogError
 from streams.adapters.aiokafka import refresh_metadata
@@ -101,3 +102,39 @@ async def assign_all(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartit
     if tps:
         consumer.assign(tps)
     return tps
+
+
+async def read_all(
+    bootstrap: str, topic: str, on_message: Callable[[ConsumerRecord[bytes, bytes]], None],
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Feed every message of ``topic`` up to its current end to ``on_message``."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tps = await assign_all(consumer, topic)
+        if not tps:
+            return 0
+        ends = await consumer.end_offsets(tps)
+        starts = await consumer.beginning_offsets(tps)
+        total = sum(ends[tp] - starts[tp] for tp in tps)
+        remaining = {tp for tp in tps if ends[tp] > starts[tp]}
+        await consumer.seek_to_beginning(*tps)
+        done = 0
+        while remaining:
+            batch = await consumer.getmany(*remaining, timeout_ms=1000, max_records=5000)
+            for tp, messages in batch.items():
+                for message in messages:
+                    if message.offset < ends[tp]:
+                        on_message(message)
+                        done += 1
+                if messages and messages[-1].offset >= ends[tp] - 1:
+                    remaining.discard(tp)
+            for tp in list(remaining):
+                if await consumer.position(tp) >= ends[tp]:
+                    remaining.discard(tp)
+            if progress is not None:
+                progress(done, total)
+        return done
+    finally:
+        await consumer.stop()

@@ -7,6 +7,7 @@ import logging
 from query.graphql import Context
 from query.graphql.schema import Limits, build_schema
 from registry import SchemaChange
+from registry.plans.judge import ViolationRecord
 from streams.adapters.faust import owns_partition
 from streams.agents import install_agents
 from streams.edge.app import build_http_app
@@ -14,13 +15,15 @@ from streams.edge.ingest import Ingest
 from streams.edge.sealing import Sealing
 from streams.folds.links import GraphTables
 from streams.kafka.app import Tracklog
-from streams.kafka.feed import KafkaChangeFeed
+from streams.kafka.feed import KafkaFeed, change_feed
 from streams.kafka.producer import EventProducer
 from streams.metrics import Metrics
 from streams.node.worker import NodeService, NodeWorker
 from streams.pacing import Requests
 from streams.plans.log import PlanLog
+from streams.plans.quarantine import Quarantine
 from streams.plans.store import LoggedPlans
+from streams.plans.violations import TableViolations
 from streams.regulations.executor import Executor
 from streams.regulations.log import RegulationLog
 from streams.regulations.store import LoggedRegulations
@@ -45,7 +48,7 @@ class Node:
         share_rocksdb_memory(self.tracklog, settings.rocksdb_memory_mb * 2**20)
         reader = TableSchemaReader.of(self.tracklog)
         self.commands = LoggedSchemaCommands(self.tracklog, reader)
-        self.feed = KafkaChangeFeed(settings.bootstrap_servers, self.tracklog.names.schema_changes)
+        self.feed = change_feed(settings.bootstrap_servers, self.tracklog.names.schema_changes)
         self.metrics = Metrics()
         requests = Requests()
         self.tracklog.app.requests = requests
@@ -57,8 +60,7 @@ class Node:
         )
         tracklog = self.tracklog
         self._regulations()
-        # Every node's copy of the tracking plans (not yet validated against: issue 17).
-        self.plans = PlanLog(settings.bootstrap_servers, tracklog.names.plans, timeout=settings.produce_timeout)
+        self._plans()
         ingest = Ingest(
             producer=self.producer,
             sealing=Sealing(
@@ -71,14 +73,7 @@ class Node:
         )
         self.http_app = build_http_app(
             ingest=ingest,
-            context=Context(
-                schemas=reader,
-                commands=self.commands,
-                changes=self.feed,
-                profiles=TableProfileReader.of(tracklog, reader),
-                regulations=self.regulation_store,
-                plans=LoggedPlans(self.plans, reader),
-            ),
+            context=self._context(reader),
             metrics=self.metrics,
             ready=lambda: self.ready,
             graphiql=settings.graphiql_enabled,
@@ -93,6 +88,24 @@ class Node:
             timeout=settings.graphql_timeout,
             tokens=settings.graphql_tokens,
             requests=requests,
+        )
+
+    def _context(self, reader: TableSchemaReader) -> Context:
+        tracklog = self.tracklog
+        return Context(
+            schemas=reader,
+            commands=self.commands,
+            changes=self.feed,
+            profiles=TableProfileReader.of(tracklog, reader),
+            regulations=self.regulation_store,
+            plans=LoggedPlans(self.plans, reader),
+            violations=TableViolations(
+                Partitions.of_table(tracklog.violations),
+                Partitions.of_table(tracklog.violation_summary),
+                self.violation_feed,
+                self.quarantine,
+            ),
+        
         )
 
     def _regulations(self) -> None:
@@ -111,6 +124,17 @@ class Node:
             partitions=settings.partitions,
             owns_graph=lambda: owns_partition(tracklog.app, tracklog.names.identity_links, 0),
             forget_within_ms=settings.forget_within_ms,
+        )
+
+    def _plans(self) -> None:
+        """Every node's copy of the tracking plans; route-events judges events by them."""
+        settings, names = self.settings, self.tracklog.names
+        self.plans = PlanLog(
+            settings.bootstrap_servers, names.plans, names.events, settings.partitions, timeout=settings.produce_timeout
+        )
+        self.violation_feed = KafkaFeed(settings.bootstrap_servers, names.violations, ViolationRecord.from_dict)
+        self.quarantine = Quarantine(
+            settings.bootstrap_servers, names.quarantine, names.events, timeout=settings.produce_timeout
         )
 
     def _on_change(self, change: SchemaChange) -> None:

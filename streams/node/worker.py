@@ -53,6 +53,7 @@ class NodeService(Service):
         await node.tracklog.keys.start()
         await node.regulations.start()
         await node.plans.start()
+        await node.quarantine.start()
         await node.producer.start()
         config = uvicorn.Config(
             node.http_app,
@@ -76,6 +77,8 @@ class NodeService(Service):
         if self._server is not None:
             self._server.should_exit = True
         await self.node.feed.stop()
+        await self.node.violation_feed.stop()
+        await self.node.quarantine.stop()
         await self.node.producer.stop()
         await self.node.regulations.stop()
         await self.node.plans.stop()
@@ -94,6 +97,7 @@ class NodeWorker(faust.Worker):
         open_partitions(self.node.tracklog)
         # Started last: on a fresh broker, new partitions take a moment to serve reads.
         await self.node.feed.start()
+        await self.node.violation_feed.start()
         # Carries regulations out while this node holds the identity graph.
         self.add_future(self.node.executor.run())
         settle_heap()

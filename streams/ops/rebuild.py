@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
 from query.domain import DomainError, IdentityGuards
 from registry import RegistryError
@@ -33,6 +33,7 @@ from schemas.log import record_items
 from streams.adapters.faust import Table
 from streams.folds.commands import KIND_HEADER
 from streams.folds.events import EventFold
+from streams.folds.plans import PLAN, Compiled, PlanGate
 from streams.folds.forget import FORGET, decode_forget
 from streams.folds.links import LinkFold
 from streams.folds.privacy import Privacy
@@ -40,7 +41,7 @@ from streams.folds.records import Message, header
 from streams.folds.rows import RowDict
 from streams.folds.schemas import SchemaFold
 from streams.kafka.app import Tracklog
-from streams.kafka.topics import assign_all
+from streams.kafka.topics import read_all
 
 logger = logging.getLogger(__name__)
 
@@ -75,41 +76,6 @@ def digest(image: Image) -> str:
     return h.hexdigest()
 
 
-async def _read_all(
-    bootstrap: str, topic: str, on_message: Callable[[Message], None], progress: Progress | None
-) -> int:
-    """Feed every message of ``topic`` up to its current end to ``on_message``."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        tps = await assign_all(consumer, topic)
-        if not tps:
-            return 0
-        ends = await consumer.end_offsets(tps)
-        starts = await consumer.beginning_offsets(tps)
-        total = sum(ends[tp] - starts[tp] for tp in tps)
-        remaining = {tp for tp in tps if ends[tp] > starts[tp]}
-        await consumer.seek_to_beginning(*tps)
-        done = 0
-        while remaining:
-            batch = await consumer.getmany(*remaining, timeout_ms=1000, max_records=5000)
-            for tp, messages in batch.items():
-                for message in messages:
-                    if message.offset < ends[tp]:
-                        on_message(message)
-                        done += 1
-                if messages and messages[-1].offset >= ends[tp] - 1:
-                    remaining.discard(tp)
-            for tp in list(remaining):
-                if await consumer.position(tp) >= ends[tp]:
-                    remaining.discard(tp)
-            if progress is not None:
-                progress(done, total)
-        return done
-    finally:
-        await consumer.stop()
-
-
 async def live_image(bootstrap: str, tracklog: Tracklog) -> Image:
     image: Image = defaultdict(dict)
     for table in tracklog.tables:
@@ -123,7 +89,7 @@ async def live_image(bootstrap: str, tracklog: Tracklog) -> Image:
             else:
                 rows[key] = message.value
 
-        await _read_all(bootstrap, table.changelog_topic.get_topic_name(), collect, None)
+        await read_all(bootstrap, table.changelog_topic.get_topic_name(), collect, None)
     return image
 
 
@@ -137,6 +103,8 @@ class _Refold:
         self.image: Image = defaultdict(RowDict)
         self._schema_folds: dict[int, SchemaFold] = {}
         self._event_folds: dict[int, EventFold] = {}
+        self._gates: dict[int, PlanGate] = {}
+        self._compiled: Compiled = {}
         self._guards = IdentityGuards()
 
     def _rows(self, table: Table, partition: int) -> RowDict:
@@ -162,16 +130,34 @@ class _Refold:
             fold = self._event_folds[p] = EventFold(
                 rows(tracklog.event_dedupe, p), rows(tracklog.profiles, p), rows(tracklog.timeline, p), self._privacy
             )
-        if header(message, KIND_HEADER) == FORGET:
+        gate = self._gate(p)
+        kind = header(message, KIND_HEADER)
+        if kind == FORGET:
             fold.forget(decode_forget(message.value or b"")[1])
+            return
+        if kind == PLAN:
+            gate.command(message.value or b"")
             return
         for index, sealed in enumerate(record_items(message.value or b"")):
             try:
                 opened = self._privacy.open(sealed)
-                if opened is not None:  # else forgotten: its key was deleted
-                    fold.fold(decode_event(opened[0], index), sealed, opened[1])
+                if opened is None:
+                    continue  # forgotten: its key was deleted
+                event, ref = decode_event(opened[0], index), opened[1]
+                admitted = gate.admit(event, sealed, ref, self._privacy, p, message.offset)
+                if admitted.quarantine is None:
+                    fold.fold(admitted.event, admitted.sealed, ref)
             except (SchemaError, RegistryError):
                 pass  # route-events set it aside
+
+    def _gate(self, p: int) -> PlanGate:
+        gate = self._gates.get(p)
+        if gate is None:
+            tracklog, rows = self._tracklog, self._rows
+            gate = self._gates[p] = PlanGate(
+                rows(tracklog.plans_in_force, p), rows(tracklog.violations, p), rows(tracklog.violation_summary, p), self._compiled
+            )
+        return gate
 
     def link(self, message: Message) -> None:
         tracklog, p = self._tracklog, message.partition
@@ -215,7 +201,7 @@ async def refold_image(
         ("identity links", tracklog.names.identity_links, refold.link),
         ("schemas", tracklog.names.schema_input, refold.schema),
     ):
-        count += await _read_all(
+        count += await read_all(
             bootstrap, topic, _tolerant(fold), progress(name) if progress is not None else None
         )
     refold.write_back()

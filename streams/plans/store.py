@@ -28,12 +28,14 @@ class LoggedPlans:
 
     async def publish(self, name: str) -> PlanVersion:
         await self._log.append(Publish(name, _now_ms()))
+        await self._log.hold(self._log.book.sources(name))
         return self._latest(name)
 
     async def connect(self, source: str, plan: str, settings: ConnectSettings) -> PlanVersion:
         if not source.strip():
             raise PlanCommandError("source", "must not be empty")
         await self._log.append(Connect(source, plan, settings, _now_ms()))
+        await self._log.hold([source])
         in_force = self._log.book.in_force(source)
         assert in_force is not None
         return in_force[0]

@@ -57,7 +57,8 @@ def edge_app(
         **ingest,
     )
     context = Context(
-        schemas=_Unused(), commands=_Unused(), changes=_Unused(), profiles=_Unused(), regulations=_Unused(), plans=_Unused()
+        schemas=_Unused(), commands=_Unused(), changes=_Unused(), profiles=_Unused(), regulations=_Unused(), plans=_Unused(),
+        violations=_Unused(),
     )
     return build_http_app(
         ingest=edge, context=context, metrics=metrics, ready=lambda: True, graphiql=False

@@ -62,9 +62,13 @@ def _column(node: NodeProcess, event: str, path: str, *, events: int) -> dict[st
 class Subscriber:
     """A graphql-transport-ws client of /graphql."""
 
-    def __init__(self, node: NodeProcess, token: str = "test-token") -> None:
+    def __init__(
+        self, node: NodeProcess, token: str = "test-token", query: str = SUBSCRIBE, field: str = "schemaChanges"
+    ) -> None:
         self.url = node.url.replace("http://", "ws://") + "/graphql"
         self.token = token
+        self.query = query
+        self.field = field
 
     async def __aenter__(self) -> Subscriber:
         self.ws = await connect(self.url, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
@@ -72,7 +76,7 @@ class Subscriber:
         await self.ws.send(orjson.dumps(init).decode())
         assert orjson.loads(await self.ws.recv())["type"] == "connection_ack"
         await self.ws.send(
-            orjson.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}}).decode()
+            orjson.dumps({"id": "1", "type": "subscribe", "payload": {"query": self.query}}).decode()
         )
         return self
 
@@ -82,7 +86,7 @@ class Subscriber:
     async def next_change(self, timeout: float) -> dict[str, Any]:
         message = orjson.loads(await asyncio.wait_for(self.ws.recv(), timeout))
         assert message["type"] == "next", message
-        change: dict[str, Any] = message["payload"]["data"]["schemaChanges"]
+        change: dict[str, Any] = message["payload"]["data"][self.field]
         return change
 
 

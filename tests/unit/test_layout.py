@@ -58,7 +58,8 @@ RULES: dict[str, set[str]] = {
         "streams.pacing",
         "aiokafka",
     },
-    "streams.plans": PURE | {"query.store", "streams.plans", "streams.kafka", "aiokafka"},
+    "streams.plans": PURE
+    | {"query.store", "streams.plans", "streams.kafka", "streams.folds", "streams.state", "streams.errors", "aiokafka"},
     "streams.regulations": PURE
     | {"streams.regulations", "streams.kafka", "streams.folds", "streams.errors", "streams.signals", "aiokafka"},
     "streams.edge": PURE

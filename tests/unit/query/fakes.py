@@ -60,6 +60,7 @@ from registry.plans.book import (
     Upsert,
     check_name,
 )
+from registry.plans.judge import ViolationCount, ViolationRecord, merge_counts
 from schemas.event import Event
 
 
@@ -293,6 +294,36 @@ class MemoryPlans:
         return found
 
 
+class MemoryViolations:
+    """A ``ViolationStore`` over lists the test fills: records newest first, counts as
+    the partitions hold them, quarantined events by (source, event)."""
+
+    def __init__(self) -> None:
+        self.records: list[ViolationRecord] = []
+        self.counts: dict[str, list[ViolationCount]] = {}
+        self.held: dict[tuple[str, str | None], int] = {}
+        self.feed = QueueFeed()
+
+    def violations(self, source: str, event: str | None, after: bytes | None) -> Iterator[tuple[bytes, ViolationRecord]]:
+        for index, record in enumerate(self.records):
+            position = (
+                index.to_bytes(8, "big") + record.message_id.encode() + b"\x00" + (0).to_bytes(2, "big")
+            )
+            if record.source == source and (event is None or record.event == event):
+                if after is None or position > after:
+                    yield position, record
+
+    def summary(self, source: str) -> list[ViolationCount]:
+        return merge_counts(self.counts.get(source, []))
+
+    async def subscribe(self) -> AsyncIterator[ViolationRecord]:
+        async for record in self.feed.subscribe():
+            yield record  # type: ignore[misc]
+
+    async def release(self, source: str, event: str | None) -> int:
+        return sum(self.held.pop(k) for k in list(self.held) if k[0] == source and (event is None or k[1] == event))
+
+
 class Unused:
     """A protocol a test does not expect to be called."""
 
@@ -306,6 +337,7 @@ def context(
     profiles: MemoryProfiles | None = None,
     regulations: MemoryRegulations | None = None,
     plans: MemoryPlans | None = None,
+    violations: MemoryViolations | None = None,
 ) -> Context:
     """A context over `schemas` (reader and commands alike), `changes`, `profiles` and
     `regulations`."""
@@ -317,4 +349,5 @@ def context(
         profiles=profiles or MemoryProfiles(),
         regulations=regulations or MemoryRegulations(),
         plans=plans or MemoryPlans(schemas),
+        violations=violations or MemoryViolations(),
     )

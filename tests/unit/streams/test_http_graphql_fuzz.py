@@ -72,7 +72,8 @@ class _Failing:
 
 def _failing() -> Context:
     return Context(
-        schemas=_Failing(), commands=_Failing(), changes=_Failing(), profiles=_Failing(), regulations=_Failing(), plans=_Failing()
+        schemas=_Failing(), commands=_Failing(), changes=_Failing(), profiles=_Failing(), regulations=_Failing(), plans=_Failing(),
+        violations=_Failing(),
     )
 
 
