@@ -4,7 +4,7 @@ The in-process benchmarks (inference, reads over RocksDB) run first; then one em
 Kafka serves the benchmarks that run real nodes (`endtoend`: HTTP 200 to counted, against
 the raw producer and a no-op agent; `serving`: ingest, then reads over
 HTTP at idle and during an import, on one node; `web`: the analyst's pages, the same way;
-`pipeline`: the pipeline and scale; `forget`: what sealing and suppressions cost the
+`pipeline`: the pipeline and scale; `plans`: what judging by a tracking plan costs it; `forget`: what sealing and suppressions cost the
 edge, and how long a deletion takes), each
 on topics of its own.
 """
@@ -21,7 +21,7 @@ from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
-from bench import codecs, endtoend, forget, inference, pipeline, reads, serving, web
+from bench import codecs, endtoend, forget, inference, pipeline, plans, reads, serving, web
 from bench.harness import Section, running_broker
 
 logger = logging.getLogger("bench")
@@ -83,6 +83,7 @@ def main() -> None:
             sections += _timed("the analyst's pages over HTTP", lambda: web.main(broker, Path(directory), quick))
             sections += _timed("pipeline and scale", lambda: pipeline.main(broker, Path(directory), quick))
             sections += _timed("forgetting", lambda: forget.main(broker, Path(directory), quick))
+            sections += _timed("tracking plans", lambda: plans.main(broker, Path(directory), quick))
     lines = ["# Benchmarks", "", f"Machine: {_machine()}.", ""]
     if args.quick:
         lines += ["QUICK run: small sizes, only to check the benchmarks run.", ""]

@@ -110,6 +110,7 @@ class RegistryPages:
             events=sum(state.event_count for _, state in listed),
             plan=plan,
             plan_diff=self._context.plans.diff(source) if plan is not None else [],
+            violations=self._context.violations.summary(source),
         )
 
     async def schema(self, request: Request) -> Response:

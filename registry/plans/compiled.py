@@ -106,8 +106,10 @@ def compile_plan(rules: Sequence[Rule]) -> CompiledPlan:
 
 
 def _violations(validator: jsonschema_rs.Validator, sections: Mapping[str, Any]) -> list[Violation]:
-    found: list[Violation] = []
     instance = dict(sections)
+    if validator.is_valid(instance):  # most events: no error objects made
+        return []
+    found: list[Violation] = []
     for error in validator.iter_errors(instance):
         kind = error.kind
         keyword = kind.name

@@ -91,4 +91,8 @@ def test_the_quick_benchmark_runs_and_prints_its_table(tmp_path: Path) -> None:
     deletion = _section(stdout, "Deletion:")
     _row(deletion, "createRegulation → the folds have forgotten them", rf"{NUMBER} s")
     _row(deletion, "createRegulation → FINISHED", rf"{NUMBER} s")
+    judged = _section(stdout, "Plans:")
+    _row(judged, "no plan, 2,000 events", rf"{NUMBER} events/s")
+    _row(judged, "a 50-rule plan in QUARANTINE mode", rf"{NUMBER} events/s")
+    _row(judged, "planned / no plan, best against best", rf"{NUMBER}× — (met|NOT met)")
     assert not out.exists(), "a quick run must not overwrite the committed BENCHMARKS.md"

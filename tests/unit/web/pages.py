@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from query.web import build_web_routes
 from registry import SchemaKey
 from schemas import parse_call
-from tests.unit.query.fakes import MemoryPlans, MemoryProfiles, MemorySchemas, context
+from tests.unit.query.fakes import MemoryPlans, MemoryProfiles, MemorySchemas, MemoryViolations, context
 
 TOKEN = "web-token"
 PRICE = SchemaKey("web", "track", "Price Set")
@@ -59,12 +59,13 @@ def client(
     *,
     graphiql: bool = False,
     plans: MemoryPlans | None = None,
+    violations: MemoryViolations | None = None,
 ) -> httpx.AsyncClient:
     if schemas is None and profiles is None:
         schemas, profiles = loaded()
     app = Starlette(
         routes=build_web_routes(
-            context(schemas, profiles=profiles, plans=plans), tokens or Tokens(dev=True), graphiql=graphiql
+            context(schemas, profiles=profiles, plans=plans, violations=violations), tokens or Tokens(dev=True), graphiql=graphiql
         )
     )
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://node")

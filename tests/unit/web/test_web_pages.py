@@ -9,7 +9,9 @@ import pytest
 from registry import SchemaKey
 from tests.unit.query.fakes import MemoryProfiles, MemorySchemas
 from registry.plans import ConnectSettings
-from tests.unit.query.fakes import MemoryPlans
+from tests.unit.query.fakes import MemoryPlans, MemoryViolations
+from registry.plans import ViolationType
+from registry.plans.judge import ViolationCount
 from tests.unit.web.pages import client, event, loaded
 
 PRICE_SET = "source=web&type=track&event=Price%20Set"
@@ -70,11 +72,19 @@ async def test_a_connected_sources_page_shows_its_plan_and_where_the_events_diff
     await plans.upsert("web plan", rules)
     await plans.publish("web plan")
     await plans.connect("web", "web plan", ConnectSettings())
-    async with client(schemas, profiles, plans=plans) as c:
+    violations = MemoryViolations()
+    violations.counts["web"] = [
+        ViolationCount("track", "Price <Set>", ViolationType.TYPE_MISMATCH, "/properties/price", 3, 1_000, 2_000, ("m-<1>", "m-2")),
+    ]
+    async with client(schemas, profiles, plans=plans, violations=violations) as c:
         connected = (await c.get("/schemas?source=web")).text
         other = (await c.get("/schemas?source=ios")).text
     section = connected.split('id="plan"')[1].split("</section>")[0]
     assert "web plan" in section and "v1, published · 2 rules" in section
+    assert "1 of 2 event schemas planned · 1 unplanned · 1 column drifting" in section
+    found = connected.split('id="violations"')[1].split("</section>")[0]
+    assert "Price &lt;Set&gt;" in found and "type mismatch" in found and "/properties/price" in found
+    assert '<td class="num">3</td>' in found and "<code>m-&lt;1&gt;</code> <code>m-2</code>" in found
     rows = re.findall(r"<tr( class=\"trouble\")?>\s*<td><span class=\"kind [^\"]*\">([^<]*)</span>", section)
     assert rows == [("", "planned not seen"), (' class="trouble"', "type drift"), ("", "seen not planned")]
     assert "properties.price" in section and "Never &lt;Sent&gt;" in section and "Signed Up" in section
