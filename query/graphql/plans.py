@@ -111,7 +111,11 @@ class PlanMutation:
         return _plan(info, name, await info.context.plans.publish(name))
 
     @strawberry.mutation(
-        description="Hold a source to the plan's latest published version; by default it only observes."
+        description=(
+            "Hold a source to the plan's latest published version; by default it only observes. "
+            "unplannedEvents, unplannedProperties and invalid are for track, page and screen calls; "
+            "unplannedTraits and invalidTraits for identify and group calls."
+        )
     )
     async def connect_tracking_plan(
         self,
@@ -121,9 +125,15 @@ class PlanMutation:
         unplanned_events: UnplannedEvents = CoreUnplannedEvents.ALLOW,  # type: ignore[valid-type]
         unplanned_properties: UnplannedProperties = CoreUnplannedProperties.KEEP,  # type: ignore[valid-type]
         invalid: InvalidEvents = CoreInvalid.ALLOW,  # type: ignore[valid-type]
+        unplanned_traits: UnplannedProperties = CoreUnplannedProperties.KEEP,  # type: ignore[valid-type]
+        invalid_traits: InvalidEvents = CoreInvalid.ALLOW,  # type: ignore[valid-type]
     ) -> TrackingPlan:
         settings = ConnectSettings(
-            CoreUnplannedEvents(unplanned_events), CoreUnplannedProperties(unplanned_properties), CoreInvalid(invalid)
+            CoreUnplannedEvents(unplanned_events),
+            CoreUnplannedProperties(unplanned_properties),
+            CoreInvalid(invalid),
+            CoreUnplannedProperties(unplanned_traits),
+            CoreInvalid(invalid_traits),
         )
         return _plan(info, plan, await info.context.plans.connect(source, plan, settings))
 

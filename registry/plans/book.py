@@ -17,7 +17,7 @@ from typing import Any, Final
 from registry.errors import RegistryError
 from registry.plans.compiled import compile_plan
 from registry.plans.rules import Rule, parse_rules
-from registry.plans.violations import ConnectSettings, Invalid, UnplannedEvents, UnplannedProperties
+from registry.plans.violations import ConnectSettings
 
 MAX_NAME: Final = 200
 
@@ -139,14 +139,11 @@ def command_to_dict(command: PlanCommand) -> dict[str, Any]:
         return {"kind": "upsert", "name": command.name, "rules": [r.to_dict() for r in command.rules], "at": command.at_ms}
     if isinstance(command, Publish):
         return {"kind": "publish", "name": command.name, "at": command.at_ms}
-    settings = command.settings
     return {
         "kind": "connect",
         "source": command.source,
         "plan": command.plan,
-        "unplannedEvents": settings.unplanned_events.value,
-        "unplannedProperties": settings.unplanned_properties.value,
-        "invalid": settings.invalid.value,
+        **command.settings.to_dict(),
         "at": command.at_ms,
     }
 
@@ -161,12 +158,7 @@ def command_from_dict(raw: Mapping[str, Any]) -> PlanCommand:
     if kind == "publish":
         return Publish(_str(raw, "name"), at)
     if kind == "connect":
-        settings = ConnectSettings(
-            UnplannedEvents(raw.get("unplannedEvents")),
-            UnplannedProperties(raw.get("unplannedProperties")),
-            Invalid(raw.get("invalid")),
-        )
-        return Connect(_str(raw, "source"), _str(raw, "plan"), settings, at)
+        return Connect(_str(raw, "source"), _str(raw, "plan"), ConnectSettings.from_dict(raw), at)
     raise ValueError(f"kind: expected upsert, publish or connect, got {kind!r}")
 
 

@@ -15,15 +15,7 @@ from typing import Any
 
 from registry.plans.compiled import CompiledPlan, compile_plan
 from registry.plans.rules import Rule, parse_rules
-from registry.plans.violations import (
-    Action,
-    ConnectSettings,
-    Invalid,
-    UnplannedEvents,
-    UnplannedProperties,
-    Violation,
-    ViolationType,
-)
+from registry.plans.violations import Action, ConnectSettings, Violation, ViolationType
 from registry.types import ColumnType
 from schemas import Event, EventType
 
@@ -42,14 +34,11 @@ class InForce:
     rules: tuple[Rule, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        settings = self.settings
         return {
             "source": self.source,
             "plan": self.plan,
             "version": self.version,
-            "unplannedEvents": settings.unplanned_events.value,
-            "unplannedProperties": settings.unplanned_properties.value,
-            "invalid": settings.invalid.value,
+            **self.settings.to_dict(),
             "rules": [rule.to_dict() for rule in self.rules],
         }
 
@@ -61,12 +50,7 @@ class InForce:
             raise ValueError("plan: expected a source and a plan name")
         if isinstance(version, bool) or not isinstance(version, int):
             raise ValueError("plan: expected a version number")
-        settings = ConnectSettings(
-            UnplannedEvents(raw.get("unplannedEvents")),
-            UnplannedProperties(raw.get("unplannedProperties")),
-            Invalid(raw.get("invalid")),
-        )
-        return cls(source, plan, version, settings, parse_rules(raw.get("rules")))
+        return cls(source, plan, version, ConnectSettings.from_dict(raw), parse_rules(raw.get("rules")))
 
     def compile(self) -> CompiledPlan:
         return compile_plan(self.rules)
@@ -100,7 +84,8 @@ def judge(plan: CompiledPlan, settings: ConnectSettings, event: Event) -> Judgem
     unplanned property that is omitted is gone from the event returned."""
     name = event.event if event.type in _NAMED else None
     sections = {"properties": event.properties, "traits": event.traits, "context": event.context}
-    violations = settings.decide(plan.check(event.type.value, name, sections, event_version(event)))
+    call = event.type.value
+    violations = settings.decide(plan.check(call, name, sections, event_version(event)), call)
     omit = [v.path for v in violations if v.action is Action.OMITTED]
     return Judgement(violations, _without(event, omit) if omit else event)
 

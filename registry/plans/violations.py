@@ -9,8 +9,9 @@ default, every violation is recorded and the event goes on.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from registry.types import ColumnType
 
@@ -72,27 +73,66 @@ class Violation:
     action: Action = Action.ANNOTATED
 
 
+# The calls whose payload is traits: their own settings (Segment's "Identify Calls" and
+# "Group Calls"), never the track settings.
+TRAITS_CALLS = frozenset({"identify", "group"})
+
+
 @dataclass(frozen=True, slots=True)
 class ConnectSettings:
     """How one source treats its plan's violations (Segment's names); the default only
-    observes."""
+    observes.
+
+    ``unplanned_events``, ``unplanned_properties`` and ``invalid`` are for the calls that
+    carry properties (track, page, screen); ``unplanned_traits`` and ``invalid_traits``
+    for identify and group. An identify or group call no rule is for is recorded, never
+    quarantined: a plan with no identify rule must not stop profiles.
+    """
 
     unplanned_events: UnplannedEvents = UnplannedEvents.ALLOW
     unplanned_properties: UnplannedProperties = UnplannedProperties.KEEP
     invalid: Invalid = Invalid.ALLOW
+    unplanned_traits: UnplannedProperties = UnplannedProperties.KEEP
+    invalid_traits: Invalid = Invalid.ALLOW
 
-    def action(self, violation: ViolationType) -> Action:
+    def action(self, violation: ViolationType, call: str = "track") -> Action:
+        """What this connection does with ``violation`` of a ``call`` (lowercase)."""
+        traits = call in TRAITS_CALLS
         if violation is ViolationType.UNPLANNED_EVENT:
-            return Action.QUARANTINED if self.unplanned_events is UnplannedEvents.QUARANTINE else Action.ANNOTATED
+            block = not traits and self.unplanned_events is UnplannedEvents.QUARANTINE
+            return Action.QUARANTINED if block else Action.ANNOTATED
         if violation is ViolationType.UNPLANNED_PROPERTY:
-            return Action.OMITTED if self.unplanned_properties is UnplannedProperties.OMIT else Action.ANNOTATED
-        return Action.QUARANTINED if self.invalid is Invalid.QUARANTINE else Action.ANNOTATED
+            omit = (self.unplanned_traits if traits else self.unplanned_properties) is UnplannedProperties.OMIT
+            return Action.OMITTED if omit else Action.ANNOTATED
+        block = (self.invalid_traits if traits else self.invalid) is Invalid.QUARANTINE
+        return Action.QUARANTINED if block else Action.ANNOTATED
 
-    def decide(self, violations: Iterable[Violation]) -> list[Violation]:
-        """``violations`` with the action this connection takes on each."""
+    def decide(self, violations: Iterable[Violation], call: str = "track") -> list[Violation]:
+        """``violations`` of a ``call`` with the action this connection takes on each."""
         return [
-            Violation(v.type, v.path, v.expected, v.actual_type, self.action(v.type)) for v in violations
+            Violation(v.type, v.path, v.expected, v.actual_type, self.action(v.type, call)) for v in violations
         ]
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "unplannedEvents": self.unplanned_events.value,
+            "unplannedProperties": self.unplanned_properties.value,
+            "invalid": self.invalid.value,
+            "unplannedTraits": self.unplanned_traits.value,
+            "invalidTraits": self.invalid_traits.value,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> ConnectSettings:
+        """ValueError naming a setting that is none of its values (the traits settings
+        default: records written before they existed have none)."""
+        return cls(
+            UnplannedEvents(raw.get("unplannedEvents")),
+            UnplannedProperties(raw.get("unplannedProperties")),
+            Invalid(raw.get("invalid")),
+            UnplannedProperties(raw.get("unplannedTraits", UnplannedProperties.KEEP.value)),
+            Invalid(raw.get("invalidTraits", Invalid.ALLOW.value)),
+        )
 
 
 def quarantined(violations: Iterable[Violation]) -> bool:

@@ -152,11 +152,16 @@ async def test_quarantine_then_release_after_the_plan_is_fixed_and_a_rebuild_jud
         _track("q-omit", "Order Completed", {"total": 2, "note": "gift"}),
         _track("q-unplanned", "Signed Up", {"via": "ad"}),
         _track("q-valid", "Order Completed", {"total": 3}),
+        # The track settings are not the identify settings: an invalid trait is recorded, and folded.
+        {"type": "identify", "messageId": "q-identify", "userId": "u2", "traits": {"plan": 5}},
     ]
     assert node.post("/v1/batch", {"batch": calls}).status_code == 200
     wait_until(lambda: _count(node, "web", "Order Completed") == 2, timeout=30, what="the events not quarantined")
+    wait_until(lambda: len(_violations(node, "web")) == 4, timeout=30, what="every partition's violations")
     actions = {v["messageId"]: v["action"] for v in _violations(node, "web")}
-    assert actions == {"q-type": "QUARANTINED", "q-omit": "OMITTED", "q-unplanned": "QUARANTINED"}
+    assert actions == {"q-type": "QUARANTINED", "q-omit": "OMITTED", "q-unplanned": "QUARANTINED", "q-identify": "ANNOTATED"}
+    profile = '{ profile(id: "u2") { traits } }'
+    wait_until(lambda: node.graphql(profile) == {"profile": {"traits": {"plan": 5}}}, timeout=30, what="the identify folded")
     columns = {c["path"] for c in node.graphql(COUNT, source="web", event="Order Completed")["eventSchema"]["columns"]}
     assert columns == {"properties.total"}  # the omitted property is not folded
     timeline = node.graphql('{ timeline(id: "u1", first: 10) { edges { node { messageId properties } } } }')
@@ -174,7 +179,12 @@ async def test_quarantine_then_release_after_the_plan_is_fixed_and_a_rebuild_jud
     wait_until(lambda: _count(node, "web", "Signed Up") == 1, timeout=30, what="the second release folded")
     assert node.graphql(release, event=None) == {"releaseQuarantine": {"released": 0}}  # released once
     summary = {(s["event"], s["violationType"]): s["count"] for s in node.graphql(SUMMARY, source="web")["violationSummary"]}
-    assert summary == {("Order Completed", "TYPE_MISMATCH"): 1, ("Order Completed", "UNPLANNED_PROPERTY"): 1, ("Signed Up", "UNPLANNED_EVENT"): 1}
+    assert summary == {
+        ("Order Completed", "TYPE_MISMATCH"): 1,
+        ("Order Completed", "UNPLANNED_PROPERTY"): 1,
+        ("Signed Up", "UNPLANNED_EVENT"): 1,
+        (None, "TYPE_MISMATCH"): 1,
+    }
     assert "tracklog_quarantined_events_total 2.0" in httpx.get(f"{node.url}/metrics").text
 
     assert node.stop() == 0

@@ -58,3 +58,34 @@ def test_omitted_properties_leave_the_event_folded_and_nothing_else() -> None:
 def test_a_plan_in_force_reads_back_as_written() -> None:
     held = InForce("web", "shop", 3, ConnectSettings(UnplannedEvents.QUARANTINE), RULES)
     assert InForce.from_dict(held.to_dict()) == held
+
+
+def _identify(traits: dict[str, Any]) -> Event:
+    return Event(
+        type=EventType.IDENTIFY, message_id="i1", source="web", user_id="u1", anonymous_id=None, event=None,
+        timestamp_ms=0, received_at_ms=0, sent_at_ms=None, original_timestamp_ms=None, properties={},
+        traits=traits, context={}, previous_id=None, group_id=None, integrations={},
+    )
+
+
+def test_track_and_identify_settings_stay_separate() -> None:
+    identify = {"type": "IDENTIFY", "key": None, "version": 1,
+                "jsonSchema": {"properties": {"traits": {"properties": {"plan": {"enum": ["pro"]}}, "additionalProperties": False}}}}
+    strict_tracks = ConnectSettings(UnplannedEvents.QUARANTINE, UnplannedProperties.OMIT, Invalid.QUARANTINE)
+    with_identify = InForce("web", "shop", 1, strict_tracks, (*RULES, *parse_rules([identify]))).compile()
+    without_identify = InForce("web", "shop", 1, strict_tracks, RULES).compile()
+    call = _identify({"plan": "gold", "age": 3})
+
+    observed = judge(with_identify, strict_tracks, call)  # the track settings do not reach traits
+    assert {(v.type, v.action) for v in observed.violations} == {
+        (ViolationType.ENUM, Action.ANNOTATED), (ViolationType.UNPLANNED_PROPERTY, Action.ANNOTATED)
+    }
+    assert observed.event.traits == {"plan": "gold", "age": 3}
+    [unplanned] = judge(without_identify, strict_tracks, call).violations  # no identify rule: recorded, never held
+    assert (unplanned.type, unplanned.action) == (ViolationType.UNPLANNED_EVENT, Action.ANNOTATED)
+
+    strict_traits = ConnectSettings(unplanned_traits=UnplannedProperties.OMIT, invalid_traits=Invalid.QUARANTINE)
+    held = judge(with_identify, strict_traits, call)
+    assert held.quarantined and {v.action for v in held.violations} == {Action.QUARANTINED, Action.OMITTED}
+    track = judge(with_identify, strict_traits, _event({"total": 1}))  # and they do not reach tracks
+    assert {v.action for v in track.violations} == {Action.ANNOTATED}
