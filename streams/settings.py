@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     # Standby copies of every table partition this node does not own. With N nodes,
     # N - 1 gives every node a full (slightly lagging) copy, so any node answers any read.
     standby_replicas: int = 0
+    # Copies the brokers keep of every topic partition (the log and the changelogs). One
+    # in dev; three on a cluster of three brokers or more, where a write is then
+    # acknowledged once two hold it (min.insync.replicas), so a broker may die.
+    replication_factor: int = Field(default=1, ge=1)
     # How long an ingestion request waits for the broker's acknowledgement before 503.
     produce_timeout: float = 10.0
     # Ingestion requests handled at once; past it, 503 with Retry-After at once. Each

@@ -71,7 +71,7 @@ def _faust_app(settings: Settings) -> App:
         # One HTTP framework: the node serves Starlette through uvicorn itself.
         web_enabled=False,
         topic_partitions=partitions,
-        topic_replication_factor=1,
+        topic_replication_factor=settings.replication_factor,
         producer_acks=-1,
         # A step's changelog records for one partition fit in one batch, so the
         # producer never waits for room mid-flush: every record of a flush reaches
@@ -94,6 +94,12 @@ def _faust_app(settings: Settings) -> App:
         key_serializer="raw",
         value_serializer="raw",
     )
+
+
+def in_sync(replication_factor: int) -> dict[str, str]:
+    """The topic config that makes an acknowledged write survive a broker: with three
+    copies or more, two must hold a write before it is acknowledged (acks=all)."""
+    return {"min.insync.replicas": "2"} if replication_factor >= 3 else {}
 
 
 class Tracklog:
@@ -217,8 +223,9 @@ class Tracklog:
     def topics_to_create(self) -> list[tuple[str, int, dict[str, str]]]:
         """Every topic this app reads or writes, with its partition count and config."""
         n = self.settings.partitions
-        compacted = {"cleanup.policy": "compact"}
-        keep = {"retention.ms": "-1"}
+        durable = in_sync(self.settings.replication_factor)
+        compacted = {"cleanup.policy": "compact", **durable}
+        keep = {"retention.ms": "-1", **durable}
         # A deleted key leaves the log within forget_within_ms: its segment rolls and is
         # compacted by then (KIP-354), so a regulation can finish in minutes.
         within = str(self.settings.forget_within_ms)

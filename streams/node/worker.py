@@ -47,7 +47,9 @@ class NodeService(Service):
     async def on_start(self) -> None:
         node = self.node
         settings = node.settings
-        await ensure_topics(settings.bootstrap_servers, node.tracklog.topics_to_create)
+        await ensure_topics(
+            settings.bootstrap_servers, node.tracklog.topics_to_create, replication=settings.replication_factor
+        )
         # Both read whole before anything is served or folded: every key an event on
         # the log is sealed under, every suppression in force.
         await node.tracklog.keys.start()

@@ -123,7 +123,7 @@ async def import_files(
     ``progress(path)`` gives the progress callback of each file."""
     # On a broker no node has run against yet, create the topics as a node would.
     tracklog = Tracklog(settings)
-    await ensure_topics(settings.bootstrap_servers, tracklog.topics_to_create)
+    await ensure_topics(settings.bootstrap_servers, tracklog.topics_to_create, replication=settings.replication_factor)
     producer = EventProducer(
         settings.bootstrap_servers, tracklog.names.events, timeout=max(settings.produce_timeout, 30.0)
     )

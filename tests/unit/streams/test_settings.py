@@ -61,6 +61,24 @@ def test_session_timeout_reaches_the_faust_app_and_stays_within_the_brokers_boun
         Settings()
 
 
+def test_the_replication_factor_reaches_every_topic_and_three_copies_need_two_in_sync(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from streams.kafka.app import Tracklog
+
+    monkeypatch.setenv("TRACKLOG_BROKER", "kafka://127.0.0.1:9092")
+    single = Tracklog(Settings())
+    assert single.app.conf.topic_replication_factor == 1
+    assert not any("min.insync.replicas" in config for _, _, config in single.topics_to_create)
+    monkeypatch.setenv("TRACKLOG_REPLICATION_FACTOR", "3")
+    tracklog = Tracklog(Settings())
+    assert tracklog.app.conf.topic_replication_factor == 3
+    assert {config.get("min.insync.replicas") for _, _, config in tracklog.topics_to_create} == {"2"}
+    monkeypatch.setenv("TRACKLOG_REPLICATION_FACTOR", "0")
+    with pytest.raises(ValueError, match="replication_factor"):
+        Settings()
+
+
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.7"])
 def test_dev_mode_serves_on_loopback_only(monkeypatch: pytest.MonkeyPatch, host: str) -> None:
     from streams.ops.cli import dev_settings
