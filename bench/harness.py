@@ -83,6 +83,9 @@ def node_env(broker: EmbeddedBroker, prefix: str) -> dict[str, str]:
         "TRACKLOG_WRITE_KEYS": f"{WRITE_KEY}={SOURCE}",
         "TRACKLOG_API_TOKENS": TOKEN,
         "TRACKLOG_LOG_LEVEL": "warning",
+        # Every process of the prefix (nodes, and the importer run beside them) seals and
+        # names people under the same secret.
+        "TRACKLOG_SECRET": TEST_SECRET,
     }
 
 
