@@ -84,13 +84,14 @@ async def route(
     observed = routed.observed
     for message in messages:
         fold = fold_of(message.partition)
+        gate = None if gate_of is None else gate_of(message.partition)
         kind = header(message, KIND_HEADER)
         if kind == FORGET:
             _forget(message, fold, routed)
             continue
         if kind == PLAN:
-            if gate_of is not None:
-                _plan(message, gate_of(message.partition), routed)
+            if gate is not None:
+                _plan(message, gate, routed)
             continue
         try:
             items = record_items(message.value or b"")
@@ -107,8 +108,8 @@ async def route(
                     continue
                 raw, ref = opened
                 event = decode_event(raw, index)
-                if gate_of is not None:
-                    judged = _judge(message, event, sealed, ref, gate_of(message.partition), privacy, routed)
+                if gate is not None:
+                    judged = _judge(message, event, sealed, ref, gate, privacy, routed)
                     if judged is None:
                         continue
                     event, sealed = judged
