@@ -25,7 +25,8 @@ from streams.adapters.rocksdict import open_db
 from streams.folds.events import EventFold, ScannedTable
 from streams.folds.links import LinkFold
 from streams.folds.privacy import Keys, Privacy
-from streams.state.partitions import Partitions
+from registry import PiiClassification
+from streams.cluster.tables import ClusterTable, LocalReads
 from streams.state.readers import TableProfileReader
 
 T0 = 1_790_000_000_000
@@ -43,9 +44,13 @@ class _Tables:
     identity_names: Any
 
 
-def _one(db: Any) -> Partitions:
+def _one(name: str, db: Any) -> ClusterTable:
     """A table of one partition, held in ``db``."""
-    return Partitions(lambda: [db])
+    return ClusterTable(LocalReads({name: [db]}), name, 1)
+
+
+async def _unclassified(key: object) -> dict[str, PiiClassification]:
+    return {}  # no column classified yet: every key is classified by its name
 
 
 def _event(user: str, n: int, *, identify: bool = False) -> Event:
@@ -115,13 +120,13 @@ async def run(directory: Path, *, quick: bool) -> list[tuple[str, str]]:
     count = load(tables, privacy, users, per_user, heavy)
     load_s = time.perf_counter() - started
     reader = TableProfileReader(
-        _one(tables.profiles),
-        _one(tables.timeline),
-        _one(tables.identities),
-        _one(tables.profile_members),
-        _one(tables.identity_names),
+        _one("profiles", tables.profiles),
+        _one("timeline", tables.timeline),
+        _one("identities", tables.identities),
+        _one("profile-members", tables.profile_members),
+        _one("identity-names", tables.identity_names),
         privacy,
-        lambda key: {},  # no column classified yet: every key is classified by its name
+        _unclassified,
     )
     context = Context(schemas=None, commands=None, changes=None, profiles=reader, regulations=None, plans=None, violations=None)  # type: ignore[arg-type]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Protocol
 
 from query.domain import Identifier, ProfileIdentities, ProfileState, TimelineEntry
@@ -32,25 +32,39 @@ class CommandTimeoutError(QueryError):
         self.timeout = timeout
 
 
+class UnavailableReadError(QueryError):
+    """A read needs a partition no node serves now (a rebalance, an owner gone): it is
+    not answered rather than answered in part. The client retries after ``retry_after`` s."""
+
+    def __init__(self, table: str, partition: int, reason: str, retry_after: int = 1) -> None:
+        super().__init__(
+            f"partition {partition} of table {table!r} is not served by any node now ({reason}); "
+            f"retry in {retry_after} s"
+        )
+        self.table = table
+        self.partition = partition
+        self.reason = reason
+        self.retry_after = retry_after
+
+
 class SchemaReader(Protocol):
-    def get_schema(self, key: SchemaKey) -> SchemaState | None:
+    async def get_schema(self, key: SchemaKey) -> SchemaState | None:
         """The summary of one schema, or None when it was never seen."""
 
-    def list_schemas(self, source: str | None = None) -> list[tuple[SchemaKey, SchemaState]]:
+    async def list_schemas(self, source: str | None = None) -> list[tuple[SchemaKey, SchemaState]]:
         """Every schema (of one source, when given), ordered by key."""
 
-    def get_columns(self, key: SchemaKey) -> dict[str, ColumnState]:
+    async def get_columns(self, key: SchemaKey) -> dict[str, ColumnState]:
         """Every column of one schema, by path, ordered by path."""
 
-    def schema_changes(
-        self, source: str | None = None, after: bytes | None = None, *, newest_first: bool = False
-    ) -> Iterator[SchemaChange]:
-        """Every change of every schema (of one source, when given), in the order of
-        `query.domain.changes` (or its reverse, `newest_first`), from the first one past
-        the order key `after` in that direction (from the first of all without it);
-        lazily, so a page reads only its changes."""
+    async def schema_changes(
+        self, source: str | None = None, after: bytes | None = None, *, newest_first: bool = False, limit: int
+    ) -> list[SchemaChange]:
+        """The first ``limit`` changes of every schema (of one source, when given), in the
+        order of `query.domain.changes` (or its reverse, `newest_first`), from the first
+        one past the order key `after` in that direction (from the first of all without it)."""
 
-    def count_schema_changes(self, source: str | None = None) -> int:
+    async def count_schema_changes(self, source: str | None = None) -> int:
         """How many changes `schema_changes(source)` holds in all."""
 
 
@@ -77,20 +91,22 @@ class ChangeFeed(Protocol):
 class ProfileReader(Protocol):
     """The query store's tables: the identity graph, per-identifier profiles, timelines.
 
-    It is a ``query.domain.GraphView`` (``profile_of``, ``identities``) as well.
     """
 
-    def profile_of(self, identifier: Identifier) -> str | None:
+    async def profile_of(self, identifier: Identifier) -> str | None:
         """The profile id stored for ``identifier``, or None when it has no row."""
 
-    def identities(self, profile_id: str) -> ProfileIdentities | None:
+    async def identities(self, profile_id: str) -> ProfileIdentities | None:
         """The members and merge log of ``profile_id``, or None when it has no row."""
 
-    def profile_state(self, identifier: Identifier) -> ProfileState | None:
+    async def profile_state(self, identifier: Identifier) -> ProfileState | None:
         """The profile folded from the events whose primary identifier is ``identifier``."""
 
-    def timeline(self, identifier: Identifier, start: bytes) -> Iterator[tuple[bytes, TimelineEntry]]:
-        """``identifier``'s timeline entries from key ``start`` on (newest first), lazily."""
+    async def timeline(
+        self, identifier: Identifier, start: bytes, limit: int
+    ) -> tuple[list[tuple[bytes, TimelineEntry]], bool]:
+        """``identifier``'s timeline entries from key ``start`` on (newest first), of at
+        most ``limit`` stored ones; and whether more may follow them."""
 
 
 class RegulationStore(Protocol):
@@ -136,7 +152,7 @@ class PlanStore(Protocol):
     def in_force(self, source: str) -> tuple[str, PlanVersion] | None:
         """The plan (its name and published version) ``source`` is held to, if any."""
 
-    def diff(self, source: str) -> list[PlanDifference]:
+    async def diff(self, source: str) -> list[PlanDifference]:
         """How ``source``'s plan in force and what it sent differ; PlanCommandError
         naming ``source`` when it is connected to no plan."""
 
@@ -144,11 +160,13 @@ class PlanStore(Protocol):
 class ViolationStore(Protocol):
     """The violations of tracking plans judged so far, and the quarantine."""
 
-    def violations(self, source: str, event: str | None, after: bytes | None) -> Iterator[tuple[bytes, ViolationRecord]]:
-        """``source``'s violations (of ``event``'s events, if given), the newest first,
-        each with its position; strictly after position ``after``, if given."""
+    async def violations(
+        self, source: str, event: str | None, after: bytes | None, limit: int
+    ) -> list[tuple[bytes, ViolationRecord]]:
+        """The first ``limit`` of ``source``'s violations (of ``event``'s events, if given),
+        the newest first, each with its position; strictly after position ``after``, if given."""
 
-    def summary(self, source: str) -> list[ViolationCount]:
+    async def summary(self, source: str) -> list[ViolationCount]:
         """``source``'s violations counted by (type, event, violation type, path)."""
 
     def subscribe(self) -> AsyncIterator[ViolationRecord]:

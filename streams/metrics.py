@@ -51,6 +51,12 @@ class Metrics:
             "Time from a request's parse to the broker's acknowledgement.",
             registry=self.registry,
         )
+        self.forwarded_reads = Counter(
+            "tracklog_forwarded_reads",
+            "Table reads this node sent to the node serving their partition, by that node's URL.",
+            ["peer"],
+            registry=self.registry,
+        )
 
     def _folds(self) -> None:
         self.violations = Counter(

@@ -5,6 +5,8 @@ Built once in the CLI entrypoint and passed down; nothing else reads ``os.enviro
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from pathlib import Path
 
@@ -74,6 +76,16 @@ class Settings(BaseSettings):
     # How soon a deleted data key's record is compacted out of the keys topic (its
     # segment.ms and max.compaction.lag.ms): a regulation is FINISHED only after that.
     forget_within_ms: int = Field(default=60_000, ge=100)
+    # The URL the other nodes reach this one's HTTP at (reads are forwarded there);
+    # http://TRACKLOG_HTTP_HOST:TRACKLOG_HTTP_PORT when empty.
+    advertised_url: str = ""
+    # The bearer token nodes forward reads to each other with (/internal/read); every
+    # node of a cluster needs the same one. Derived from TRACKLOG_SECRET when empty.
+    internal_token: SecretStr = SecretStr("")
+    # How long a read waits for a partition no node serves (a rebalance, an owner just
+    # gone) before it is answered 503, and how long a forwarded read may take.
+    read_wait: float = Field(default=3.0, gt=0)
+    forward_timeout: float = Field(default=2.0, gt=0)
 
     @field_validator("secret")
     @classmethod
@@ -99,6 +111,19 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_hex(32))
             path.chmod(0o600)
         return path.read_text().strip().encode()
+
+    @property
+    def node_url(self) -> str:
+        """The URL the other nodes reach this node at."""
+        return self.advertised_url.rstrip("/") or f"http://{self.http_host}:{self.http_port}"
+
+    def internal_token_value(self) -> str:
+        """The token of /internal/read: TRACKLOG_INTERNAL_TOKEN, or one derived from the
+        secret every node shares (so a cluster needs no second secret to set)."""
+        given = self.internal_token.get_secret_value()
+        if given:
+            return given
+        return hmac.new(self.secret_bytes(), b"tracklog internal reads", hashlib.sha256).hexdigest()
 
     @field_validator("write_keys")
     @classmethod

@@ -9,7 +9,7 @@ re-check their condition then, instead of polling the table.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -47,6 +47,20 @@ class Changed:
                 self._waiters.add(waiter)
                 try:
                     await waiter
+                finally:
+                    self._waiters.discard(waiter)
+        return found
+
+    async def until_read(self, check: Callable[[], Awaitable[T | None]], timeout: float, poll: float) -> T:
+        """As ``until``, for a ``check`` that reads (maybe from another node, whose
+        writes do not notify here): re-checked at each notify and every ``poll`` s."""
+        loop = asyncio.get_running_loop()
+        async with asyncio.timeout(timeout):
+            while (found := await check()) is None:
+                waiter: asyncio.Future[None] = loop.create_future()
+                self._waiters.add(waiter)
+                try:
+                    await asyncio.wait([waiter], timeout=poll)
                 finally:
                     self._waiters.discard(waiter)
         return found

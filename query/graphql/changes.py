@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import datetime
-from itertools import islice
 
 import strawberry
 from strawberry.types import Info
@@ -103,7 +102,7 @@ class ChangesQuery:
             f"{MAX_PAGE}; `after` is the cursor of the last change already read."
         )
     )
-    def schema_changes(
+    async def schema_changes(
         self,
         info: Info[Context, None],
         source: str | None = None,
@@ -115,7 +114,7 @@ class ChangesQuery:
         reader = info.context.schemas
         start = None if after is None else decode_change_cursor(after)
         # One more than the page: whether there is a next page, without counting.
-        changes = list(islice(reader.schema_changes(source, start), size + 1))
+        changes = await reader.schema_changes(source, start, limit=size + 1)
         edges = [
             SchemaChangeEdge(cursor=encode_change_cursor(c), node=SchemaChange.from_core(c))
             for c in changes[:size]
@@ -123,7 +122,7 @@ class ChangesQuery:
         return SchemaChangeConnection(
             edges=edges,
             page_info=PageInfo.forward([e.cursor for e in edges], len(changes) > size, after),
-            total_count=reader.count_schema_changes(source),
+            total_count=await reader.count_schema_changes(source),
         )
 
 

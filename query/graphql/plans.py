@@ -88,10 +88,10 @@ class PlanQuery:
         return None if found is None else _plan(info, name, found)
 
     @strawberry.field(description="How the source's plan in force and what it has sent differ.")
-    def plan_diff(self, info: Info[Context, None], source: str) -> list[PlanDifference]:
+    async def plan_diff(self, info: Info[Context, None], source: str) -> list[PlanDifference]:
         return [
             PlanDifference(kind=d.kind, type=d.type, event=d.event, path=d.path, planned=d.planned, seen=d.seen)
-            for d in info.context.plans.diff(source)
+            for d in await info.context.plans.diff(source)
         ]
 
 

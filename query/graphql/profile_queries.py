@@ -30,12 +30,12 @@ class ProfileQuery:
             "email. Emails are matched stripped and lowercased."
         )
     )
-    def profile(
+    async def profile(
         self, info: Info[Context, None], id: str, id_type: str | None = None
     ) -> Profile | None:
         reader = info.context.profiles
-        found = find_profile(reader, id, id_type)
-        return None if found is None else load_profile(reader, found)
+        found = await find_profile(reader, id, id_type)
+        return None if found is None else await load_profile(reader, found)
 
     @strawberry.field(
         description=(
@@ -43,7 +43,7 @@ class ProfileQuery:
             "without `idType`); empty when nothing is known of it. " + TIMELINE_DESCRIPTION
         )
     )
-    def timeline(
+    async def timeline(
         self,
         info: Info[Context, None],
         id: str,
@@ -55,6 +55,6 @@ class ProfileQuery:
         to: ToArg = None,
     ) -> EventConnection:
         reader = info.context.profiles
-        found = find_profile(reader, id)
+        found = await find_profile(reader, id)
         members = () if found is None else found.members
-        return timeline_connection(reader, members, first, after, events, types, from_, to)
+        return await timeline_connection(reader, members, first, after, events, types, from_, to)

@@ -8,8 +8,9 @@ ids key no events: they only lead to a profile.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Final
+import asyncio
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Final, Generic, TypeVar
 
 from query.domain import (
     ANONYMOUS_ID,
@@ -27,7 +28,6 @@ from query.domain import (
     encode_identifier,
     merge_all,
     merge_pages,
-    resolve,
     timeline_start_key,
 )
 from query.domain.identity import normalise_email
@@ -57,24 +57,22 @@ def identifier(kind: str, value: str) -> Identifier:
     return found
 
 
-def find_profile(
+async def find_profile(
     reader: ProfileReader, value: str, kind: str | None = None
 ) -> ProfileIdentities | None:
     """The profile `value` (of `kind`, else of the first kind in LOOKUP_ORDER that knows
     it) belongs to; None when nothing is known of it."""
     for k in LOOKUP_ORDER if kind is None else (kind,):
         candidate = identifier(k, value)
-        if _known(reader, candidate):
-            return resolve(reader, candidate)
+        profile_id = await reader.profile_of(candidate)
+        if profile_id is not None:
+            # A dangling identity row (its profile row missing) reads as a profile of its own.
+            return await reader.identities(profile_id) or ProfileIdentities((candidate,))
+        # An identifier no link touched has no identity row, yet its own events make it
+        # a profile of its own.
+        if candidate.kind in EVENT_KINDS and await reader.profile_state(candidate) is not None:
+            return ProfileIdentities((candidate,))
     return None
-
-
-def _known(reader: ProfileReader, candidate: Identifier) -> bool:
-    # An identifier no link touched has no identity row, yet its own events make it
-    # a profile of its own.
-    if reader.profile_of(candidate) is not None:
-        return True
-    return candidate.kind in EVENT_KINDS and reader.profile_state(candidate) is not None
 
 
 def event_members(members: Iterable[Identifier]) -> list[Identifier]:
@@ -82,13 +80,31 @@ def event_members(members: Iterable[Identifier]) -> list[Identifier]:
     return [m for m in members if m.kind in EVENT_KINDS]
 
 
-def profile_state(reader: ProfileReader, members: Iterable[Identifier]) -> ProfileState | None:
+async def profile_state(reader: ProfileReader, members: Iterable[Identifier]) -> ProfileState | None:
     """The merged state of a profile's members; None when none of them has events."""
-    states = (reader.profile_state(m) for m in event_members(members))
+    states = await asyncio.gather(*(reader.profile_state(m) for m in event_members(members)))
     return merge_all(s for s in states if s is not None)
 
 
-def read_timeline(
+# Timeline entries read of each member at first: a page and the row past it, and a
+# few more for the ones a filter or the cursor leaves out.
+FIRST_READ = 32
+V = TypeVar("V")
+
+
+class _Counted(Generic[V]):
+    """A member's entries as read, and whether the merge reached their end."""
+
+    def __init__(self, rows: Sequence[tuple[bytes, V]]) -> None:
+        self._rows = rows
+        self.ended = False
+
+    def __iter__(self) -> Iterator[tuple[bytes, V]]:
+        yield from self._rows
+        self.ended = True
+
+
+async def read_timeline(
     reader: ProfileReader,
     members: Iterable[Identifier],
     first: int,
@@ -102,8 +118,15 @@ def read_timeline(
     """
     check_page_size(first)
     cursor = None if after is None else decode_cursor(after)
-    iterators = [
-        reader.timeline(m, timeline_start_key(m, cursor, filters.to_ms))
-        for m in event_members(members)
-    ]
-    return merge_pages(iterators, first, cursor, filters)
+    keyed = event_members(members)
+    starts = [timeline_start_key(m, cursor, filters.to_ms) for m in keyed]
+    limit = max(first + 2, FIRST_READ)
+    while True:
+        read = await asyncio.gather(*(reader.timeline(m, start, limit) for m, start in zip(keyed, starts)))
+        counted = [_Counted(rows) for rows, _ in read]
+        page = merge_pages(counted, first, cursor, filters)
+        # A member whose entries the merge used up while more were stored may hide
+        # some of the page: read more of each and merge again.
+        if not any(c.ended and more for c, (_, more) in zip(counted, read)):
+            return page
+        limit *= 4

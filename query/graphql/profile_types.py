@@ -154,7 +154,7 @@ class EventConnection:
         )
 
 
-def timeline_connection(
+async def timeline_connection(
     reader: ProfileReader,
     members: tuple[Identifier, ...],
     first: int | None,
@@ -172,7 +172,7 @@ def timeline_connection(
         to_ms=None if to is None else to_ms(to),
     )
     size = DEFAULT_PAGE if first is None else first
-    return EventConnection.from_page(read_timeline(reader, members, size, after, filters), after)
+    return EventConnection.from_page(await read_timeline(reader, members, size, after, filters), after)
 
 
 @strawberry.type(
@@ -203,7 +203,7 @@ class Profile:
         return None if found is None else Trait.from_core(name, found)
 
     @strawberry.field(description=TIMELINE_DESCRIPTION)
-    def timeline(
+    async def timeline(
         self,
         info: Info[Context, None],
         first: int | None = DEFAULT_PAGE,
@@ -213,7 +213,7 @@ class Profile:
         from_: FromArg = None,
         to: ToArg = None,
     ) -> EventConnection:
-        return timeline_connection(
+        return await timeline_connection(
             info.context.profiles, self._members, first, after, events, types, from_, to
         )
 
@@ -234,5 +234,5 @@ class Profile:
         )
 
 
-def load_profile(reader: ProfileReader, identities: ProfileIdentities) -> Profile:
-    return Profile.from_core(identities, profile_state(reader, identities.members))
+async def load_profile(reader: ProfileReader, identities: ProfileIdentities) -> Profile:
+    return Profile.from_core(identities, await profile_state(reader, identities.members))

@@ -15,23 +15,23 @@ from schemas import EventType as CoreEventType
 @strawberry.type
 class RegistryQuery:
     @strawberry.field(description="Every source that sent events, by name.")
-    def sources(self, info: Info[Context, None]) -> list[Source]:
+    async def sources(self, info: Info[Context, None]) -> list[Source]:
         return [
             Source(name=s.name, event_count=s.event_count)
-            for s in list_sources(info.context.schemas)
+            for s in await list_sources(info.context.schemas)
         ]
 
     @strawberry.field(description="Every event schema of one source.")
-    def event_schemas(self, info: Info[Context, None], source: str) -> list[EventSchema]:
+    async def event_schemas(self, info: Info[Context, None], source: str) -> list[EventSchema]:
         return [
             EventSchema.from_state(key, state)
-            for key, state in info.context.schemas.list_schemas(source)
+            for key, state in await info.context.schemas.list_schemas(source)
         ]
 
     @strawberry.field(
         description="One event schema; `event` is the track event name (null for other types)."
     )
-    def event_schema(
+    async def event_schema(
         self,
         info: Info[Context, None],
         source: str,
@@ -39,5 +39,5 @@ class RegistryQuery:
         event: str | None = None,
     ) -> EventSchema | None:
         key = schema_key(source, CoreEventType(type), event)
-        state = info.context.schemas.get_schema(key)
+        state = await info.context.schemas.get_schema(key)
         return EventSchema.from_state(key, state) if state is not None else None

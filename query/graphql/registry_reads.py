@@ -40,9 +40,9 @@ class SourceSummary:
     last_seen_ms: int
 
 
-def list_sources(reader: SchemaReader) -> list[SourceSummary]:
+async def list_sources(reader: SchemaReader) -> list[SourceSummary]:
     """Every source that sent events, by name, from the schema summaries alone."""
-    return summarise_sources(reader.list_schemas())
+    return summarise_sources(await reader.list_schemas())
 
 
 def summarise_sources(listed: Iterable[tuple[SchemaKey, SchemaState]]) -> list[SourceSummary]:

@@ -183,15 +183,15 @@ class EventSchema:
     _key: strawberry.Private[SchemaKey]
 
     @strawberry.field(description="Every column seen, ordered by path.")
-    def columns(self, info: Info[Context, None]) -> list[Column]:
+    async def columns(self, info: Info[Context, None]) -> list[Column]:
         return [
             Column.from_state(self._key, path, state)
-            for path, state in info.context.schemas.get_columns(self._key).items()
+            for path, state in (await info.context.schemas.get_columns(self._key)).items()
         ]
 
     @strawberry.field(description="One column by its path, or null when it was never seen.")
-    def column(self, info: Info[Context, None], path: str) -> Column | None:
-        state = info.context.schemas.get_columns(self._key).get(path)
+    async def column(self, info: Info[Context, None], path: str) -> Column | None:
+        state = (await info.context.schemas.get_columns(self._key)).get(path)
         return None if state is None else Column.from_state(self._key, path, state)
 
     @strawberry.field(
@@ -202,13 +202,13 @@ class EventSchema:
             "history...) is the current one: only types are kept per version."
         )
     )
-    def as_of(
+    async def as_of(
         self,
         info: Info[Context, None],
         version: int | None = None,
         time: datetime | None = None,
     ) -> list[Column]:
-        columns = info.context.schemas.get_columns(self._key)
+        columns = (await info.context.schemas.get_columns(self._key))
         time_ms = None if time is None else to_ms(time)
         then = columns_as_of(columns, version=version, time_ms=time_ms)
         return [Column.from_state(self._key, p, columns[p], type=c.type) for p, c in then.items()]
@@ -220,16 +220,16 @@ class EventSchema:
             "between); `toVersion` defaults to the current version."
         )
     )
-    def diff(
+    async def diff(
         self, info: Info[Context, None], from_version: int, to_version: int | None = None
     ) -> list[ColumnDiff]:
-        columns = info.context.schemas.get_columns(self._key)
+        columns = (await info.context.schemas.get_columns(self._key))
         to = self.version if to_version is None else to_version
         return [ColumnDiff.from_core(d) for d in diff(columns, from_version, to)]
 
     @strawberry.field(description="A JSON Schema (draft 2020-12) of this event's columns.")
-    def json_schema(self, info: Info[Context, None]) -> JSON:
-        return JSON(to_json_schema(self._key, info.context.schemas.get_columns(self._key)))
+    async def json_schema(self, info: Info[Context, None]) -> JSON:
+        return JSON(to_json_schema(self._key, (await info.context.schemas.get_columns(self._key))))
 
     @classmethod
     def from_state(cls, key: SchemaKey, state: SchemaState) -> EventSchema:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import datetime
-from itertools import islice
 
 import strawberry
 from strawberry.types import Info
@@ -117,7 +116,7 @@ class ViolationQuery:
             f"most {MAX_PAGE}; `after` is a cursor."
         )
     )
-    def violations(
+    async def violations(
         self,
         info: Info[Context, None],
         source: str,
@@ -128,7 +127,7 @@ class ViolationQuery:
         size = DEFAULT_PAGE if first is None else first
         check_page_size(size)
         start = None if after is None else decode_violation_cursor(after)
-        found = list(islice(info.context.violations.violations(source, event, start), size + 1))
+        found = await info.context.violations.violations(source, event, start, size + 1)
         edges = [ViolationEdge(cursor=encode_violation_cursor(p), node=Violation.of(r)) for p, r in found[:size]]
         return ViolationConnection(
             edges=edges,
@@ -136,8 +135,8 @@ class ViolationQuery:
         )
 
     @strawberry.field(description="The source's violations counted by event, violation type and path, the most frequent first.")
-    def violation_summary(self, info: Info[Context, None], source: str) -> list[ViolationSummary]:
-        return [ViolationSummary.of(c) for c in info.context.violations.summary(source)]
+    async def violation_summary(self, info: Info[Context, None], source: str) -> list[ViolationSummary]:
+        return [ViolationSummary.of(c) for c in await info.context.violations.summary(source)]
 
 
 @strawberry.type

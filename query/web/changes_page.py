@@ -11,7 +11,6 @@ from typing import Final
 from starlette.requests import Request
 from starlette.responses import Response
 
-from itertools import islice
 
 from query.domain.changes import decode_change_cursor, encode_change_cursor
 from query.graphql.context import Context
@@ -37,15 +36,15 @@ class ChangesPage:
         reader = self._context.schemas
         position = None if before is None else decode_change_cursor(before)
         # One more than the page: whether there are older ones, without counting.
-        found = list(islice(reader.schema_changes(source, position, newest_first=True), PAGE + 1))
+        found = await reader.schema_changes(source, position, newest_first=True, limit=PAGE + 1)
         rows = found[:PAGE]
         return self._renderer.page(
             request,
             "changes.html",
             source=source,
-            sources=[summary.name for summary in list_sources(reader)],
+            sources=[summary.name for summary in await list_sources(reader)],
             rows=rows,
-            total=reader.count_schema_changes(source),
+            total=await reader.count_schema_changes(source),
             newer=before is not None,
             older=encode_change_cursor(rows[-1]) if len(found) > PAGE else None,
             older_at=start + len(rows),

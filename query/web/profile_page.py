@@ -6,6 +6,7 @@ Read through the `ProfileReader` with the functions the GraphQL resolvers call
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Final
 
 from starlette.requests import Request
@@ -35,7 +36,7 @@ class ProfilePage:
         if value is None:
             return self._renderer.page(request, "profile.html", found=None, **form)
         reader = self._context.profiles
-        found = find_profile(reader, value, id_type)
+        found = await find_profile(reader, value, id_type)
         if found is None:
             raise NotFoundError(f"a profile of {value!r}" + (f" ({id_type})" if id_type else ""))
         types = [_event_type(t) for t in params.all("types")]
@@ -48,8 +49,9 @@ class ProfilePage:
             to_ms=to_ms,
         )
         after = params.words("after")
-        page = read_timeline(reader, found.members, PAGE, after, filters)
-        state = profile_state(reader, found.members)
+        page, state = await asyncio.gather(
+            read_timeline(reader, found.members, PAGE, after, filters), profile_state(reader, found.members)
+        )
         return self._renderer.page(
             request,
             "profile.html",

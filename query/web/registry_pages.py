@@ -7,8 +7,7 @@ call (`query.graphql.registry_reads`, `registry.columns_as_of`, `registry.diff`,
 
 from __future__ import annotations
 
-from itertools import islice
-
+import asyncio
 import re
 from urllib.parse import quote
 from collections.abc import Callable
@@ -68,15 +67,13 @@ class RegistryPages:
 
     async def sources(self, request: Request) -> Response:
         reader = self._context.schemas
-        latest = list(islice(reader.schema_changes(newest_first=True), LATEST))
-        return self._renderer.page(
-            request, "sources.html", sources=summarise_sources(reader.list_schemas()), latest=latest
-        )
+        latest, listed = await asyncio.gather(reader.schema_changes(newest_first=True, limit=LATEST), reader.list_schemas())
+        return self._renderer.page(request, "sources.html", sources=summarise_sources(listed), latest=latest)
 
     async def schemas(self, request: Request) -> Response:
         params = Params(request.query_params)
         source = params.required("source")
-        listed = self._context.schemas.list_schemas(source)
+        listed = await self._context.schemas.list_schemas(source)
         if not listed:
             raise NotFoundError(f"source {source!r}")
         query = params.words("q")
@@ -109,17 +106,16 @@ class RegistryPages:
             pages=pages,
             events=sum(state.event_count for _, state in listed),
             plan=plan,
-            plan_diff=self._context.plans.diff(source) if plan is not None else [],
-            violations=self._context.violations.summary(source),
+            plan_diff=await self._context.plans.diff(source) if plan is not None else [],
+            violations=await self._context.violations.summary(source),
         )
 
     async def schema(self, request: Request) -> Response:
         params = Params(request.query_params)
         key = params.schema()
-        state = self._context.schemas.get_schema(key)
+        state, columns = await asyncio.gather(self._context.schemas.get_schema(key), self._context.schemas.get_columns(key))
         if state is None:
             raise NotFoundError(f"schema {schema_name(key)!r} of {key.source!r}")
-        columns = self._context.schemas.get_columns(key)
         version = params.integer("version", high=state.version)
         time_ms = params.time_ms("time")
         as_of = version is not None or time_ms is not None
@@ -158,9 +154,9 @@ class RegistryPages:
 
     async def json_schema(self, request: Request) -> Response:
         key = Params(request.query_params).schema()
-        if self._context.schemas.get_schema(key) is None:
+        if await self._context.schemas.get_schema(key) is None:
             raise NotFoundError(f"schema {schema_name(key)!r} of {key.source!r}")
-        document = to_json_schema(key, self._context.schemas.get_columns(key))
+        document = to_json_schema(key, await self._context.schemas.get_columns(key))
         name = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{key.source}-{key.type}-{schema_name(key)}")[:100]
         return JSONResponse(
             document,
@@ -171,8 +167,8 @@ class RegistryPages:
         params = Params(request.query_params)
         key = params.schema()
         path = params.required("path")
-        state = self._context.schemas.get_schema(key)
-        column = None if state is None else self._context.schemas.get_columns(key).get(path)
+        state, columns = await asyncio.gather(self._context.schemas.get_schema(key), self._context.schemas.get_columns(key))
+        column = None if state is None else columns.get(path)
         if state is None or column is None:
             raise NotFoundError(f"column {path!r} of {schema_name(key)!r}")
         return self._renderer.page(

@@ -17,7 +17,7 @@ from starlette.staticfiles import StaticFiles
 
 from query.domain import DomainError
 from query.graphql.context import Context
-from query.store import QueryError
+from query.store import QueryError, UnavailableReadError
 from query.web.changes_page import ChangesPage
 from query.web.params import NotFoundError, url
 from query.web.profile_page import ProfilePage
@@ -57,6 +57,11 @@ def build_web_routes(context: Context, authorizer: Authorizer, *, graphiql: bool
                 response = await handler(request)
             except NotFoundError as e:
                 response = renderer.page(request, "error.html", status=404, title="Not found", message=str(e))
+            except UnavailableReadError as e:
+                response = renderer.page(
+                    request, "error.html", status=503, title="Not available right now", message=str(e)
+                )
+                response.headers["Retry-After"] = str(e.retry_after)
             except (QueryError, DomainError) as e:
                 # Both say only what the caller sent wrong: safe to show.
                 response = renderer.page(request, "error.html", status=400, title="Cannot show that", message=str(e))

@@ -44,7 +44,7 @@ from typing import Any, cast
 import faust
 from aiokafka import AIOKafkaProducer
 from faust.transport.consumer import CONSUMER_FETCHING
-from faust.types import TP
+from faust.types import TP as TP
 from faust.transport.drivers import aiokafka as aiokafka_driver
 from mode import Service
 
@@ -189,6 +189,35 @@ def partition_db(table: Table, partition: int) -> DB:
 def owns_partition(app: faust.App, topic: str, partition: int) -> bool:
     """Whether this node's agents consume ``topic``'s ``partition`` (in the last assignment)."""
     return TP(topic, partition) in app.assignor.assigned_actives()
+
+
+def active_owners(app: faust.App, table: Table) -> dict[int, str]:
+    """The URL (``canonical_url``) of the node each partition of ``table`` is active on,
+    in the last assignment; a partition no node holds now (mid-rebalance) is missing."""
+    topic = table.changelog_topic.get_topic_name()
+    return {
+        partition: url
+        for url, topics in app.router.table_metadata(table.name).items()
+        for partition in topics.get(topic, ())
+    }
+
+
+def changelog_partition(table: Table, partition: int) -> TP:
+    """The changelog topic partition ``table``'s ``partition`` is kept in."""
+    return TP(table.changelog_topic.get_topic_name(), partition)
+
+
+def serves_partition(app: faust.App, changelog: TP) -> bool:
+    """Whether this node holds the table partition kept in ``changelog`` as its active
+    copy, recovered: not mid-rebalance, not still reading the changelog back."""
+    if app.rebalancing or getattr(app, "in_recovery", False):
+        return False
+    return app.assignor.is_active(changelog)
+
+
+def assignment_generation(app: faust.App) -> object:
+    """An object that changes with every assignment (to cache what was read of one)."""
+    return cast(Any, app.assignor).changelog_distribution
 
 
 def transport_producer(app: faust.App) -> AIOKafkaProducer:

@@ -16,10 +16,11 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from query.graphql import Context
 from query.graphql import schema as default_schema
+from query.store import UnavailableReadError
 from query.web import build_web_routes
 from schemas import InvalidEventError, PayloadTooLargeError
 from streams.edge.auth import Authorized, Tokens
@@ -68,6 +69,14 @@ def _error_handlers(metrics: Metrics) -> dict[Any, ErrorHandler]:
             {"Retry-After": str(exc.retry_after)},
         )
 
+    async def partition_unavailable(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, UnavailableReadError)
+        return error(
+            503,
+            {"error": "partition_unavailable", "message": str(exc), "table": exc.table, "partition": exc.partition},
+            {"Retry-After": str(exc.retry_after)},
+        )
+
     async def unexpected(request: Request, exc: Exception) -> Response:
         logger.exception("unexpected error on %s %s", request.method, request.url.path)
         return error(500, {"error": "internal", "message": type(exc).__name__})
@@ -77,6 +86,7 @@ def _error_handlers(metrics: Metrics) -> dict[Any, ErrorHandler]:
         PayloadTooLargeError: too_large,
         UnauthorizedError: unauthorized,
         UnavailableError: unavailable,
+        UnavailableReadError: partition_unavailable,
         Exception: unexpected,
     }
 
@@ -92,9 +102,11 @@ def build_http_app(
     timeout: float = 10.0,
     tokens: frozenset[str] | None = None,
     requests: Requests | None = None,
+    more_routes: list[BaseRoute] | None = None,
 ) -> Starlette:
     """The node's app; ``tokens`` are the GraphQL bearer tokens (None: none required);
-    ``requests`` counts the HTTP requests it is answering."""
+    ``requests`` counts the HTTP requests it is answering; ``more_routes`` are more of them
+    (the cluster's internal reads)."""
     async def health(request: Request) -> Response:
         if ready():
             return JSONResponse({"status": "ok"})
@@ -102,7 +114,8 @@ def build_http_app(
 
     required = Tokens(tokens)
     graphql = GraphQLView(schema or default_schema, context, graphiql=graphiql, tokens=required)
-    routes = [
+    routes: list[BaseRoute] = [
+        *(more_routes or []),
         ingest.mount,
         Route("/health", health, methods=["GET"]),
         Route("/metrics", metrics.endpoint, methods=["GET"]),

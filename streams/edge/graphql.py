@@ -11,6 +11,8 @@ import strawberry
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from starlette.requests import Request
@@ -18,6 +20,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from query.graphql import Context
+from query.store import UnavailableReadError
 from query.web import graphiql_response, session_authorization
 from streams.edge.auth import Tokens
 
@@ -46,11 +49,28 @@ class GraphQLView(GraphQL[Context, None]):
             return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
     async def get_context(self, request: Any, response: Any) -> Context:
+        if not isinstance(request, WebSocket):
+            request.state.sub_response = response  # for process_result's status
         authorization = request.headers.get("authorization")
         if authorization is None and isinstance(request, WebSocket):
             # The analyst's page signs in with a cookie, which browsers send on the handshake.
             authorization = session_authorization(request.cookies)
         return replace(self._context, authorization=authorization)
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        # A read that needed a partition no node serves is not answered in part: 503,
+        # with no data, the error naming the partition, and when to try again.
+        unavailable = [
+            error.original_error
+            for error in result.errors or []
+            if isinstance(error.original_error, UnavailableReadError)
+        ]
+        if unavailable:
+            response: Response = request.state.sub_response
+            response.status_code = 503
+            response.headers["Retry-After"] = str(max(e.retry_after for e in unavailable))
+            return {"data": None, "errors": [error.formatted for error in result.errors or []]}
+        return await super().process_result(request, result)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         # Strawberry's own page loads GraphiQL from a CDN; this one is served by the node.

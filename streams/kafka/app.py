@@ -70,6 +70,8 @@ def _faust_app(settings: Settings) -> App:
         datadir=str(Path(settings.data_dir) / "node"),
         # One HTTP framework: the node serves Starlette through uvicorn itself.
         web_enabled=False,
+        # What the assignor tells the other nodes this node's tables are read at.
+        canonical_url=settings.node_url,
         topic_partitions=partitions,
         topic_replication_factor=settings.replication_factor,
         producer_acks=-1,

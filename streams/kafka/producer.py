@@ -14,7 +14,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.partitioner import DefaultPartitioner, murmur2
 
 from schemas.log import event_records
 from streams.errors import BrokerUnavailableError
@@ -25,6 +25,12 @@ logger = logging.getLogger(__name__)
 _PARTITIONER = DefaultPartitioner()
 # Keys whose partition the edge remembers (each is a user's id: ~100 bytes kept a key).
 _PARTITION_CACHE = 65_536
+
+
+def key_partition(key: bytes, partitions: int) -> int:
+    """The partition of ``partitions`` Kafka's default partitioner (murmur2) puts ``key``
+    in: where the edge and the agents send a keyed record, so where its rows are."""
+    return int(murmur2(key) & 0x7FFFFFFF) % partitions
 
 
 class EventProducer:

@@ -10,10 +10,13 @@ from registry import SchemaChange
 from registry.plans.judge import ViolationRecord
 from streams.adapters.faust import owns_partition
 from streams.agents import install_agents
+from streams.cluster.endpoint import internal_read_route
+from streams.cluster.peers import Peers
+from streams.cluster.placement import Placement
+from streams.cluster.tables import Cluster, ClusterTable
 from streams.edge.app import build_http_app
 from streams.edge.ingest import Ingest
 from streams.edge.sealing import Sealing
-from streams.folds.links import GraphTables
 from streams.kafka.app import Tracklog
 from streams.kafka.feed import KafkaFeed, change_feed
 from streams.kafka.producer import EventProducer
@@ -30,8 +33,7 @@ from streams.regulations.store import LoggedRegulations
 from streams.settings import Settings
 from streams.state.commands import LoggedSchemaCommands
 from streams.state.memory import share_rocksdb_memory
-from streams.state.partitions import Partitions
-from streams.state.readers import TableProfileReader, TableSchemaReader
+from streams.state.readers import TableGraph, TableProfileReader, TableSchemaReader
 
 logger = logging.getLogger(__name__)
 
@@ -46,10 +48,18 @@ class Node:
         self.ready = False
         self.tracklog = Tracklog(settings)
         share_rocksdb_memory(self.tracklog, settings.rocksdb_memory_mb * 2**20)
-        reader = TableSchemaReader.of(self.tracklog)
+        self.metrics = Metrics()
+        self.peers = Peers(settings.internal_token_value(), settings.forward_timeout)
+        self.cluster = Cluster(
+            self.tracklog.tables,
+            Placement(self.tracklog.app, settings.node_url),
+            self.peers,
+            settings.read_wait,
+            on_forward=lambda url, n: self.metrics.forwarded_reads.labels(url).inc(n),
+        )
+        reader = TableSchemaReader.of(self.tracklog, self.cluster)
         self.commands = LoggedSchemaCommands(self.tracklog, reader)
         self.feed = change_feed(settings.bootstrap_servers, self.tracklog.names.schema_changes)
-        self.metrics = Metrics()
         requests = Requests()
         self.tracklog.app.requests = requests
         install_agents(self.tracklog, self.metrics, self._on_change, requests)
@@ -88,6 +98,7 @@ class Node:
             timeout=settings.graphql_timeout,
             tokens=settings.graphql_tokens,
             requests=requests,
+            more_routes=[internal_read_route(self.cluster.local, settings.internal_token_value())],
         )
 
     def _context(self, reader: TableSchemaReader) -> Context:
@@ -96,12 +107,12 @@ class Node:
             schemas=reader,
             commands=self.commands,
             changes=self.feed,
-            profiles=TableProfileReader.of(tracklog, reader),
+            profiles=TableProfileReader.of(tracklog, reader, self.cluster),
             regulations=self.regulation_store,
             plans=LoggedPlans(self.plans, reader),
             violations=TableViolations(
-                Partitions.of_table(tracklog.violations),
-                Partitions.of_table(tracklog.violation_summary),
+                ClusterTable.of(self.cluster, tracklog.violations),
+                ClusterTable.of(self.cluster, tracklog.violation_summary),
                 self.violation_feed,
                 self.quarantine,
             ),
@@ -115,8 +126,10 @@ class Node:
         self.regulations = RegulationLog(
             settings.bootstrap_servers, tracklog.names.regulations, timeout=settings.produce_timeout
         )
-        graph = GraphTables(Partitions.of_table(tracklog.identities), Partitions.of_table(tracklog.profile_members))
-        self.regulation_store = LoggedRegulations(self.regulations, tracklog.pseudonyms, graph)
+        graph = TableGraph(
+            ClusterTable.of(self.cluster, tracklog.identities), ClusterTable.of(self.cluster, tracklog.profile_members)
+        )
+        self.regulation_store = LoggedRegulations(self.regulations, tracklog.pseudonyms, graph.members)
         self.executor = Executor(
             log=self.regulations,
             keys=tracklog.keys,

@@ -85,6 +85,7 @@ class NodeService(Service):
         await self.node.regulations.stop()
         await self.node.plans.stop()
         await self.node.tracklog.keys.stop()
+        await self.node.peers.close()
 
 
 class NodeWorker(faust.Worker):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import time
 from collections.abc import Mapping
 
@@ -41,7 +43,7 @@ class LoggedPlans:
         return in_force[0]
 
     async def generate(self, source: str, name: str) -> PlanVersion:
-        schemas = self._inferred(source)
+        schemas = await self._inferred(source)
         if not schemas:
             raise PlanCommandError("source", f"{source!r} has sent nothing to plan from")
         return await self.upsert(name, generate_rules(schemas))
@@ -50,14 +52,16 @@ class LoggedPlans:
         found = self._log.book.in_force(source)
         return None if found is None else (self._log.book.connections[source].plan, found[0])
 
-    def diff(self, source: str) -> list[PlanDifference]:
+    async def diff(self, source: str) -> list[PlanDifference]:
         in_force = self._log.book.in_force(source)
         if in_force is None:
             raise PlanCommandError("source", f"{source!r} is connected to no published plan")
-        return plan_diff(in_force[0].rules, self._inferred(source))
+        return plan_diff(in_force[0].rules, await self._inferred(source))
 
-    def _inferred(self, source: str) -> dict[SchemaKey, tuple[SchemaState, Mapping[str, ColumnState]]]:
-        return {key: (state, self._schemas.get_columns(key)) for key, state in self._schemas.list_schemas(source)}
+    async def _inferred(self, source: str) -> dict[SchemaKey, tuple[SchemaState, Mapping[str, ColumnState]]]:
+        listed = await self._schemas.list_schemas(source)
+        columns = await asyncio.gather(*(self._schemas.get_columns(key) for key, _ in listed))
+        return {key: (state, found) for (key, state), found in zip(listed, columns)}
 
     def version(self, name: str, version: int | None = None) -> PlanVersion | None:
         return self._log.book.version(name, version)

@@ -7,8 +7,9 @@ as pseudonyms: the id in clear goes nowhere (not on the log, not in a table).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 
-from query.domain import EMAIL, GraphView, Identifier, resolve
+from query.domain import EMAIL, Identifier
 from query.domain.identity import normalise_email
 from query.domain.pseudonyms import Pseudonyms
 from query.domain.regulations import (
@@ -25,10 +26,17 @@ from streams.regulations.log import RegulationLog
 
 
 class LoggedRegulations:
-    def __init__(self, log: RegulationLog, pseudonyms: Pseudonyms, graph: GraphView) -> None:
+    def __init__(
+        self,
+        log: RegulationLog,
+        pseudonyms: Pseudonyms,
+        members_of: Callable[[Identifier], Awaitable[tuple[Identifier, ...]]],
+    ) -> None:
+        """``members_of``: every identity (pseudonyms) of the profile a pseudonym belongs to,
+        read wherever the identity graph is (``streams.state.readers.TableGraph``)."""
         self._log = log
         self._pseudonyms = pseudonyms
-        self._graph = graph
+        self._members_of = members_of
 
     async def create(self, kind: RegulationType, subject_type: SubjectType, ids: list[str]) -> RegulationState:
         check_subject_ids(ids)
@@ -43,7 +51,7 @@ class LoggedRegulations:
         subjects = [s for s in subjects if not blocked(s)]
         members: dict[Identifier, None] = dict.fromkeys(subjects)
         for subject in subjects:
-            for member in resolve(self._graph, subject).members:
+            for member in await self._members_of(subject):
                 members[member] = None
         regulation = Regulation(
             id=uuid.uuid4().hex,

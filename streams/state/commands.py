@@ -18,6 +18,9 @@ from registry import ColumnState, PiiClassification, Policy, SchemaKey
 from streams.folds.commands import COMMAND, KIND_HEADER, encode_classification_command, encode_policy_command
 from streams.kafka.app import Tracklog
 
+# How often a command looks whether another node applied it (its own notify at once).
+APPLIED_POLL = 0.1
+
 
 class LoggedSchemaCommands:
     def __init__(self, tracklog: Tracklog, reader: SchemaReader, *, timeout: float = 15.0) -> None:
@@ -48,17 +51,19 @@ class LoggedSchemaCommands:
         self, key: SchemaKey, path: str, command: bytes, shows: Callable[[ColumnState], bool], what: str
     ) -> ColumnState:
         """Write ``command`` about one column; return the column once ``shows`` it."""
-        if path not in self._reader.get_columns(key):
+        if path not in await self._reader.get_columns(key):
             raise UnknownColumnError(key, path)
         try:
             sent = await self._tracklog.schema_input_topic.send(
                 key=key.encode(), value=command, headers=[(KIND_HEADER, COMMAND)]
             )
             await asyncio.wait_for(asyncio.shield(sent), self._timeout)
-            return await self._tracklog.column_changes.until(lambda: self._applied(key, path, shows), self._timeout)
+            return await self._tracklog.column_changes.until_read(
+                lambda: self._applied(key, path, shows), self._timeout, APPLIED_POLL
+            )
         except TimeoutError:
             raise CommandTimeoutError(what, self._timeout) from None
 
-    def _applied(self, key: SchemaKey, path: str, shows: Callable[[ColumnState], bool]) -> ColumnState | None:
-        column = self._reader.get_columns(key).get(path)
+    async def _applied(self, key: SchemaKey, path: str, shows: Callable[[ColumnState], bool]) -> ColumnState | None:
+        column = (await self._reader.get_columns(key)).get(path)
         return column if column is not None and shows(column) else None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import heapq
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import replace
+from itertools import islice
 from operator import itemgetter
 from typing import Any
 
@@ -35,12 +37,12 @@ from registry import (
     redact,
 )
 from schemas import EventType
+from streams.cluster.tables import ClusterTable, Reads
 from streams.folds.keys import change_count_key, change_index_prefix, scoped
-from streams.folds.links import GraphTables
 from streams.folds.privacy import Privacy
 from streams.kafka.app import Tracklog
+from streams.kafka.producer import key_partition
 from streams.state.decoded import DecodedRows
-from streams.state.partitions import Partitions
 
 
 TRAIT_CLASSES_EVERY = 1.0
@@ -49,7 +51,7 @@ TRAIT_CLASSES_EVERY = 1.0
 class TableSchemaReader:
     """Reads the schema registry tables (``query.store.SchemaReader``)."""
 
-    def __init__(self, schemas: Partitions, columns: Partitions, changes: Partitions) -> None:
+    def __init__(self, schemas: ClusterTable, columns: ClusterTable, changes: ClusterTable) -> None:
         self._schemas = schemas
         self._columns = columns
         self._changes = changes
@@ -58,67 +60,70 @@ class TableSchemaReader:
         self._keys = DecodedRows(SchemaKey.decode)
 
     @classmethod
-    def of(cls, tracklog: Tracklog) -> TableSchemaReader:
+    def of(cls, tracklog: Tracklog, reads: Reads) -> TableSchemaReader:
         return cls(
-            Partitions.of_table(tracklog.schemas),
-            Partitions.of_table(tracklog.columns),
-            Partitions.of_table(tracklog.change_index),
+            ClusterTable.of(reads, tracklog.schemas),
+            ClusterTable.of(reads, tracklog.columns),
+            ClusterTable.of(reads, tracklog.change_index),
         )
 
-    def get_schema(self, key: SchemaKey) -> SchemaState | None:
+    async def get_schema(self, key: SchemaKey) -> SchemaState | None:
         raw_key = key.encode()
-        raw = self._schemas.get(raw_key)
+        raw = await self._schemas.get(raw_key, key_partition(raw_key, self._schemas.partitions))
         return self._summaries.decode(raw_key, raw) if raw is not None else None
 
-    def list_schemas(self, source: str | None = None) -> list[tuple[SchemaKey, SchemaState]]:
+    async def list_schemas(self, source: str | None = None) -> list[tuple[SchemaKey, SchemaState]]:
         prefix = prefix_for_source(source) if source is not None else b""
         keys, summaries = self._keys, self._summaries
         found = []
-        for raw_key, value in self._schemas.scan(prefix):
-            found.append((raw_key, keys.decode(raw_key, raw_key), summaries.decode(raw_key, value)))
+        for rows in await self._schemas.scan_each(prefix):
+            for raw_key, value in rows:
+                found.append((raw_key, keys.decode(raw_key, raw_key), summaries.decode(raw_key, value)))
         found.sort(key=itemgetter(0))
         return [(key, state) for _, key, state in found]
 
-    def get_columns(self, key: SchemaKey) -> dict[str, ColumnState]:
-        prefix = scoped(key.encode())
+    async def get_columns(self, key: SchemaKey) -> dict[str, ColumnState]:
+        raw_key = key.encode()
+        prefix = scoped(raw_key)
         rows = self._column_rows
-        columns = {
-            raw_key[len(prefix) :].decode(): rows.decode(raw_key, value)
-            for raw_key, value in self._columns.scan(prefix)
-        }
+        found = await self._columns.scan(prefix, partition=key_partition(raw_key, self._columns.partitions))
+        columns = {raw[len(prefix) :].decode(): rows.decode(raw, value) for raw, value in found}
         return dict(sorted(columns.items()))
 
-    def column_classes(self, key: SchemaKey) -> dict[str, PiiClassification]:
+    async def column_classes(self, key: SchemaKey) -> dict[str, PiiClassification]:
         """Each column's classification: a RED column's values are never shown in clear."""
-        return {path: column.classification for path, column in self.get_columns(key).items()}
+        return {path: column.classification for path, column in (await self.get_columns(key)).items()}
 
-    def trait_classes(self) -> dict[str, PiiClassification]:
+    async def trait_classes(self) -> dict[str, PiiClassification]:
         """The classification of each ``traits.`` column of the identify schemas, RED
         where any source's is (a profile's traits merge every source's identify calls)."""
+        identify = [key for key, _ in await self.list_schemas() if key.type == EventType.IDENTIFY.value]
         found: dict[str, PiiClassification] = {}
-        for key, _ in self.list_schemas():
-            if key.type == EventType.IDENTIFY.value:
-                for path, classification in self.column_classes(key).items():
-                    if path.startswith("traits.") and found.get(path) is not PiiClassification.RED:
-                        found[path] = classification
+        for classes in await asyncio.gather(*(self.column_classes(key) for key in identify)):
+            for path, classification in classes.items():
+                if path.startswith("traits.") and found.get(path) is not PiiClassification.RED:
+                    found[path] = classification
         return found
 
-    def schema_changes(
-        self, source: str | None = None, after: bytes | None = None, *, newest_first: bool = False
-    ) -> Iterator[SchemaChange]:
-        # Each partition's index is in order; their merge is the whole order.
+    async def schema_changes(
+        self, source: str | None = None, after: bytes | None = None, *, newest_first: bool = False, limit: int
+    ) -> list[SchemaChange]:
+        # Each partition's index is in order; the first ``limit`` of their merge are
+        # among the first ``limit`` (and the cursor's own) of each.
         prefix = change_index_prefix(source)
         if newest_first:
-            scans = self._changes.sorted_scans(prefix, None if after is None else prefix + after, backwards=True)
+            start = None if after is None else prefix + after
+            scans = await self._changes.scan_each(prefix, start, limit=limit + 1, backwards=True)
         else:
-            scans = self._changes.sorted_scans(prefix, None if after is None else prefix + after_key(after))
-        for key, value in heapq.merge(*scans, key=itemgetter(0), reverse=newest_first):
-            if newest_first and after is not None and key == prefix + after:
-                continue  # the scan back starts at the cursor's own change
-            yield SchemaChange.from_dict(orjson.loads(value))
+            start = None if after is None else prefix + after_key(after)
+            scans = await self._changes.scan_each(prefix, start, limit=limit)
+        merged = heapq.merge(*scans, key=itemgetter(0), reverse=newest_first)
+        # The scan back starts at the cursor's own change.
+        kept = (value for key, value in merged if not (newest_first and start is not None and key == start))
+        return [SchemaChange.from_dict(orjson.loads(value)) for value in islice(kept, limit)]
 
-    def count_schema_changes(self, source: str | None = None) -> int:
-        return sum(int(count) for count in self._changes.get_each(change_count_key(source)))
+    async def count_schema_changes(self, source: str | None = None) -> int:
+        return sum(int(count) for count in await self._changes.get_each(change_count_key(source)))
 
 
 def _summary(raw: bytes) -> SchemaState:
@@ -127,6 +132,29 @@ def _summary(raw: bytes) -> SchemaState:
 
 def _column(raw: bytes) -> ColumnState:
     return column_from_dict(orjson.loads(raw))
+
+
+class TableGraph:
+    """The identity graph as the tables hold it (pseudonyms), wherever its one partition
+    is served: ``identity-links`` has one partition, so every row is in partition 0."""
+
+    def __init__(self, identities: ClusterTable, members: ClusterTable) -> None:
+        self._identities = identities
+        self._members = members
+
+    async def profile_of(self, stored: Identifier) -> str | None:
+        raw = await self._identities.get(encode_identifier(stored), 0)
+        return raw.decode() if raw is not None else None
+
+    async def identities(self, profile_id: str) -> ProfileIdentities | None:
+        raw = await self._members.get(profile_id.encode(), 0)
+        return None if raw is None else ProfileIdentities.from_dict(orjson.loads(raw))
+
+    async def members(self, stored: Identifier) -> tuple[Identifier, ...]:
+        """Every identity of the profile ``stored`` belongs to (itself alone when none)."""
+        profile_id = await self.profile_of(stored)
+        found = None if profile_id is None else await self.identities(profile_id)
+        return (stored,) if found is None else found.members
 
 
 class TableProfileReader:
@@ -141,18 +169,18 @@ class TableProfileReader:
 
     def __init__(
         self,
-        profiles: Partitions,
-        timeline: Partitions,
-        identities: Partitions,
-        members: Partitions,
-        names: Partitions,
+        profiles: ClusterTable,
+        timeline: ClusterTable,
+        identities: ClusterTable,
+        members: ClusterTable,
+        names: ClusterTable,
         privacy: Privacy,
-        column_classes: Callable[[SchemaKey], dict[str, PiiClassification]],
-        trait_classes: Callable[[], dict[str, PiiClassification]] = dict,
+        column_classes: Callable[[SchemaKey], Awaitable[dict[str, PiiClassification]]],
+        trait_classes: Callable[[], Awaitable[dict[str, PiiClassification]]] | None = None,
     ) -> None:
         self._profiles = profiles
         self._timeline = timeline
-        self._graph = GraphTables(identities, members)
+        self._graph = TableGraph(identities, members)
         self._names = names
         self._privacy = privacy
         self._pseudonyms = privacy.pseudonyms
@@ -163,56 +191,71 @@ class TableProfileReader:
         self._trait_classes_read: tuple[float, dict[str, PiiClassification]] | None = None
 
     @classmethod
-    def of(cls, tracklog: Tracklog, schemas: TableSchemaReader) -> TableProfileReader:
+    def of(cls, tracklog: Tracklog, schemas: TableSchemaReader, reads: Reads) -> TableProfileReader:
         return cls(
-            Partitions.of_table(tracklog.profiles),
-            Partitions.of_table(tracklog.timeline),
-            Partitions.of_table(tracklog.identities),
-            Partitions.of_table(tracklog.profile_members),
-            Partitions.of_table(tracklog.identity_names),
+            ClusterTable.of(reads, tracklog.profiles),
+            ClusterTable.of(reads, tracklog.timeline),
+            ClusterTable.of(reads, tracklog.identities),
+            ClusterTable.of(reads, tracklog.profile_members),
+            ClusterTable.of(reads, tracklog.identity_names),
             Privacy(tracklog.pseudonyms, tracklog.keys),
             schemas.column_classes,
             schemas.trait_classes,
         )
 
-    def profile_of(self, identifier: Identifier) -> str | None:
-        return self._graph.profile_of(self._pseudonyms.of(identifier))
+    async def profile_of(self, identifier: Identifier) -> str | None:
+        return await self._graph.profile_of(self._pseudonyms.of(identifier))
 
-    def identities(self, profile_id: str) -> ProfileIdentities | None:
-        found = self._graph.identities(profile_id)
-        return None if found is None else found.named(self._named(found.members))
+    async def identities(self, profile_id: str) -> ProfileIdentities | None:
+        found = await self._graph.identities(profile_id)
+        return None if found is None else found.named(await self._named(found.members))
 
-    def _named(self, members: Iterable[Identifier]) -> dict[Identifier, Identifier]:
+    async def _named(self, members: Iterable[Identifier]) -> dict[Identifier, Identifier]:
         """Each member's identifier in clear, where its sealed name still opens."""
+        members = list(members)
+        names = await asyncio.gather(*(self._names.get(encode_identifier(member), 0) for member in members))
         named: dict[Identifier, Identifier] = {}
-        for member in members:
-            raw = self._names.get(encode_identifier(member))
+        for member, raw in zip(members, names):
             opened = None if raw is None else self._privacy.open(raw)
             if opened is not None:
                 named[member] = Identifier(member.kind, opened[0].decode())
         return named
 
-    def profile_state(self, identifier: Identifier) -> ProfileState | None:
-        raw = self._profiles.get(encode_identifier(self._pseudonyms.of(identifier)))
+    def _partition(self, stored: Identifier) -> int:
+        """The partition of the events keyed by ``stored`` (a pseudonym), so of its rows."""
+        return key_partition(stored.value.encode(), self._profiles.partitions)
+
+    async def profile_state(self, identifier: Identifier) -> ProfileState | None:
+        stored = self._pseudonyms.of(identifier)
+        raw = await self._profiles.get(encode_identifier(stored), self._partition(stored))
         opened = None if raw is None else self._privacy.open_row(orjson.loads(raw))
         if opened is None:
             return None
         state = ProfileState.from_dict(orjson.loads(opened[0]))
-        return _redacted_traits(state, self._trait_classes_now()) if state.traits else state
+        return _redacted_traits(state, await self._trait_classes_now()) if state.traits else state
 
-    def _trait_classes_now(self) -> dict[str, PiiClassification]:
+    async def _trait_classes_now(self) -> dict[str, PiiClassification]:
+        if self._trait_classes is None:
+            return {}
         now = time.monotonic()
         if self._trait_classes_read is None or now - self._trait_classes_read[0] > TRAIT_CLASSES_EVERY:
-            self._trait_classes_read = (now, self._trait_classes())
+            self._trait_classes_read = (now, await self._trait_classes())
         return self._trait_classes_read[1]
 
-    def timeline(self, identifier: Identifier, start: bytes) -> Iterator[tuple[bytes, TimelineEntry]]:
-        # One identifier's entries live in one partition; the others end at once. Keys
-        # are shown under the id the caller named (cursors hold only their suffix).
+    async def timeline(
+        self, identifier: Identifier, start: bytes, limit: int
+    ) -> tuple[list[tuple[bytes, TimelineEntry]], bool]:
+        # One identifier's entries live in one partition. Keys are shown under the id
+        # the caller named (cursors hold only their suffix).
         shown = timeline_prefix(identifier)
-        prefix = timeline_prefix(self._pseudonyms.of(identifier))
+        stored = self._pseudonyms.of(identifier)
+        prefix = timeline_prefix(stored)
+        rows = await self._timeline.scan(
+            prefix, prefix + start[len(shown) :], partition=self._partition(stored), limit=limit
+        )
         classes: dict[SchemaKey, dict[str, PiiClassification]] = {}
-        for key, value in self._timeline.scan(prefix, prefix + start[len(shown) :]):
+        found = []
+        for key, value in rows:
             opened = self._privacy.open(value)
             if opened is None:
                 continue  # forgotten
@@ -220,10 +263,11 @@ class TableProfileReader:
             schema = SchemaKey(entry.source, entry.type.value, entry.event if entry.type is EventType.TRACK else None)
             known = classes.get(schema)
             if known is None:
-                known = classes[schema] = self._column_classes(schema)
+                known = classes[schema] = await self._column_classes(schema)
             sections = {"properties": entry.properties, "traits": entry.traits, "context": entry.context}
             red = red_paths_in(sections, known)
-            yield shown + key[len(prefix) :], _redacted(entry, sections, red) if red else entry
+            found.append((shown + key[len(prefix) :], _redacted(entry, sections, red) if red else entry))
+        return found, len(rows) == limit
 
 
 def red_paths_in(sections: Mapping[str, Mapping[str, Any]], classes: Mapping[str, PiiClassification]) -> set[str]:

@@ -45,8 +45,19 @@ RULES: dict[str, set[str]] = {
     "streams.folds": PURE | {"streams.folds", "msgspec"},
     "streams.kafka": PURE
     | {"streams.kafka", "streams.adapters", "streams.settings", "streams.errors", "streams.signals", "aiokafka"},
+    "streams.cluster": PURE
+    | {"query.store", "streams.cluster", "streams.adapters", "faust", "aiohttp", "starlette", "strawberry.dataloader"},
     "streams.state": PURE
-    | {"query.store", "streams.state", "streams.folds", "streams.kafka", "streams.adapters", "faust", "aiokafka"},
+    | {
+        "query.store",
+        "streams.state",
+        "streams.cluster",
+        "streams.folds",
+        "streams.kafka",
+        "streams.adapters",
+        "faust",
+        "aiokafka",
+    },
     "streams.agents": PURE
     | {
         "streams.agents",
@@ -59,11 +70,21 @@ RULES: dict[str, set[str]] = {
         "aiokafka",
     },
     "streams.plans": PURE
-    | {"query.store", "streams.plans", "streams.kafka", "streams.folds", "streams.state", "streams.errors", "aiokafka"},
+    | {
+        "query.store",
+        "streams.plans",
+        "streams.kafka",
+        "streams.folds",
+        "streams.state",
+        "streams.cluster",
+        "streams.errors",
+        "aiokafka",
+    },
     "streams.regulations": PURE
     | {"streams.regulations", "streams.kafka", "streams.folds", "streams.errors", "streams.signals", "aiokafka"},
     "streams.edge": PURE
     | {
+        "query.store",
         "query.graphql",
         "query.web",
         "streams.edge",

@@ -5,8 +5,10 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
+import strawberry
+from strawberry.types import ExecutionResult
 
 from tests.unit.query.memory_graph import MemoryGraph
 from query.domain import (
@@ -87,16 +89,16 @@ class MemorySchemas:
         self.columns.setdefault(key, {}).update(result.columns)
         return result.changes
 
-    def get_schema(self, key: SchemaKey) -> SchemaState | None:
+    async def get_schema(self, key: SchemaKey) -> SchemaState | None:
         return self.schemas.get(key)
 
-    def list_schemas(self, source: str | None = None) -> list[tuple[SchemaKey, SchemaState]]:
+    async def list_schemas(self, source: str | None = None) -> list[tuple[SchemaKey, SchemaState]]:
         return sorted(
             ((k, s) for k, s in self.schemas.items() if source is None or k.source == source),
             key=lambda item: item[0].encode(),
         )
 
-    def get_columns(self, key: SchemaKey) -> dict[str, ColumnState]:
+    async def get_columns(self, key: SchemaKey) -> dict[str, ColumnState]:
         return dict(sorted(self.columns.get(key, {}).items()))
 
     def _all_changes(self, source: str | None) -> list[SchemaChange]:
@@ -110,17 +112,17 @@ class MemorySchemas:
         ]
         return sorted(found, key=sort_key)
 
-    def schema_changes(
-        self, source: str | None = None, after: bytes | None = None, *, newest_first: bool = False
-    ) -> Iterator[SchemaChange]:
+    async def schema_changes(
+        self, source: str | None = None, after: bytes | None = None, *, newest_first: bool = False, limit: int
+    ) -> list[SchemaChange]:
         found = self._all_changes(source)
         if newest_first:
             end = len(found) if after is None else bisect_left(found, decode_order_key(after), key=sort_key)
-            return reversed(found[:end])
+            return list(reversed(found[:end]))[:limit]
         start = 0 if after is None else bisect_right(found, decode_order_key(after), key=sort_key)
-        return iter(found[start:])
+        return found[start : start + limit]
 
-    def count_schema_changes(self, source: str | None = None) -> int:
+    async def count_schema_changes(self, source: str | None = None) -> int:
         return len(self._all_changes(source))
 
     async def set_policy(self, key: SchemaKey, path: str, policy: Policy) -> ColumnState:
@@ -195,22 +197,22 @@ class MemoryProfiles:
             key = timeline_key(primary, event.timestamp_ms, event.message_id)
             self.rows[key] = TimelineEntry.of(event)
 
-    def profile_of(self, identifier: Identifier) -> str | None:
+    async def profile_of(self, identifier: Identifier) -> str | None:
         return self.graph.profile_of(identifier)
 
-    def identities(self, profile_id: str) -> ProfileIdentities | None:
+    async def identities(self, profile_id: str) -> ProfileIdentities | None:
         return self.graph.identities(profile_id)
 
-    def profile_state(self, identifier: Identifier) -> ProfileState | None:
+    async def profile_state(self, identifier: Identifier) -> ProfileState | None:
         return self.states.get(identifier)
 
-    def timeline(
-        self, identifier: Identifier, start: bytes
-    ) -> Iterator[tuple[bytes, TimelineEntry]]:
+    async def timeline(
+        self, identifier: Identifier, start: bytes, limit: int
+    ) -> tuple[list[tuple[bytes, TimelineEntry]], bool]:
         prefix = timeline_prefix(identifier)
-        for key in sorted(k for k in self.rows if k >= start and k.startswith(prefix)):
-            self.rows_read += 1
-            yield key, self.rows[key]
+        keys = sorted(k for k in self.rows if k >= start and k.startswith(prefix))
+        self.rows_read += min(len(keys), limit)
+        return [(key, self.rows[key]) for key in keys[:limit]], len(keys) >= limit
 
 
 class MemoryRegulations:
@@ -266,7 +268,7 @@ class MemoryPlans:
         return found[0]
 
     async def generate(self, source: str, name: str) -> PlanVersion:
-        schemas = {k: (s, self._schemas.get_columns(k)) for k, s in self._schemas.list_schemas(source)}
+        schemas = {k: (s, await self._schemas.get_columns(k)) for k, s in await self._schemas.list_schemas(source)}
         if not schemas:
             raise PlanCommandError("source", f"{source!r} has sent nothing to plan from")
         return await self.upsert(name, generate_rules(schemas))
@@ -281,11 +283,11 @@ class MemoryPlans:
         found = self.book.in_force(source)
         return None if found is None else (self.book.connections[source].plan, found[0])
 
-    def diff(self, source: str) -> list[PlanDifference]:
+    async def diff(self, source: str) -> list[PlanDifference]:
         in_force = self.book.in_force(source)
         if in_force is None:
             raise PlanCommandError("source", f"{source!r} is connected to no published plan")
-        schemas = {k: (s, self._schemas.get_columns(k)) for k, s in self._schemas.list_schemas(source)}
+        schemas = {k: (s, await self._schemas.get_columns(k)) for k, s in await self._schemas.list_schemas(source)}
         return plan_diff(in_force[0].rules, schemas)
 
     def _latest(self, name: str) -> PlanVersion:
@@ -304,16 +306,20 @@ class MemoryViolations:
         self.held: dict[tuple[str, str | None], int] = {}
         self.feed = QueueFeed()
 
-    def violations(self, source: str, event: str | None, after: bytes | None) -> Iterator[tuple[bytes, ViolationRecord]]:
+    async def violations(
+        self, source: str, event: str | None, after: bytes | None, limit: int
+    ) -> list[tuple[bytes, ViolationRecord]]:
+        found = []
         for index, record in enumerate(self.records):
             position = (
                 index.to_bytes(8, "big") + record.message_id.encode() + b"\x00" + (0).to_bytes(2, "big")
             )
             if record.source == source and (event is None or record.event == event):
                 if after is None or position > after:
-                    yield position, record
+                    found.append((position, record))
+        return found[:limit]
 
-    def summary(self, source: str) -> list[ViolationCount]:
+    async def summary(self, source: str) -> list[ViolationCount]:
         return merge_counts(self.counts.get(source, []))
 
     async def subscribe(self) -> AsyncIterator[ViolationRecord]:
@@ -351,3 +357,8 @@ def context(
         plans=plans or MemoryPlans(schemas),
         violations=violations or MemoryViolations(),
     )
+
+
+def execute_sync(schema: strawberry.Schema, query: str, **kwargs: Any) -> ExecutionResult:
+    """``schema.execute`` run to its end (its resolvers read the stores asynchronously)."""
+    return asyncio.run(schema.execute(query, **kwargs))

@@ -12,7 +12,7 @@ from strawberry.types import ExecutionResult
 
 from query.graphql import schema
 from registry import SchemaChange, SchemaKey
-from tests.unit.query.fakes import MemorySchemas, QueueFeed, context
+from tests.unit.query.fakes import execute_sync, MemorySchemas, QueueFeed, context
 
 WEB_A = SchemaKey("web", "track", "A")
 WEB_B = SchemaKey("web", "track", "B")
@@ -27,7 +27,7 @@ PAGE_QUERY = """query ($source: String, $first: Int, $after: String) {
 
 
 def _changes(reader: MemorySchemas, **variables: Any) -> ExecutionResult:
-    return schema.execute_sync(PAGE_QUERY, variable_values=variables, context_value=context(reader))
+    return execute_sync(schema, PAGE_QUERY, variable_values=variables, context_value=context(reader))
 
 
 def _page(reader: MemorySchemas, **variables: Any) -> Any:

@@ -9,7 +9,7 @@ import pytest
 from query.domain import Identifier, RecordDecodeError
 from query.graphql import schema
 from registry import ColumnState, SchemaKey, SchemaState
-from tests.unit.query.fakes import MemoryProfiles, MemorySchemas, context
+from tests.unit.query.fakes import execute_sync, MemoryProfiles, MemorySchemas, context
 
 
 class BrokenSchemas(MemorySchemas):
@@ -22,7 +22,7 @@ class BrokenSchemas(MemorySchemas):
 
 def test_an_unexpected_failure_is_masked_and_logged(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.ERROR, logger="query.graphql.schema"):
-        result = schema.execute_sync("{ sources { name } }", context_value=context(BrokenSchemas()))
+        result = execute_sync(schema, "{ sources { name } }", context_value=context(BrokenSchemas()))
     assert result.errors is not None
     assert [e.message for e in result.errors] == ["Unexpected error."]
     assert [r.exc_info[1] for r in caplog.records if r.exc_info] != []
@@ -33,8 +33,8 @@ def test_a_query_error_keeps_its_message_and_is_not_logged(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     with caplog.at_level(logging.ERROR):
-        result = schema.execute_sync(
-            '{ eventSchema(source: "bad\\u001fsource", type: PAGE) { version } }',
+        result = execute_sync(
+            schema, '{ eventSchema(source: "bad\\u001fsource", type: PAGE) { version } }',
             context_value=context(),
         )
     assert result.errors is not None
@@ -45,7 +45,7 @@ def test_a_query_error_keeps_its_message_and_is_not_logged(
 
 
 def test_a_graphql_validation_error_is_shown_as_it_is() -> None:
-    result = schema.execute_sync("{ sources { nope } }", context_value=context())
+    result = execute_sync(schema, "{ sources { nope } }", context_value=context())
     assert result.errors is not None
     assert "Cannot query field 'nope'" in result.errors[0].message
 
@@ -59,8 +59,8 @@ def test_a_caller_error_of_the_query_core_keeps_its_message_and_is_not_logged(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     with caplog.at_level(logging.ERROR):
-        result = schema.execute_sync(
-            '{ timeline(id: "u1", after: "nope") { edges { cursor } } }', context_value=context()
+        result = execute_sync(
+            schema, '{ timeline(id: "u1", after: "nope") { edges { cursor } } }', context_value=context()
         )
     assert result.errors is not None
     assert [e.message for e in result.errors] == ["invalid cursor 'nope': not a timeline cursor"]
@@ -71,8 +71,8 @@ def test_a_stored_record_that_does_not_decode_is_masked_and_logged(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     with caplog.at_level(logging.ERROR, logger="query.graphql.schema"):
-        result = schema.execute_sync(
-            '{ profile(id: "u1") { id } }', context_value=context(profiles=CorruptProfiles())
+        result = execute_sync(
+            schema, '{ profile(id: "u1") { id } }', context_value=context(profiles=CorruptProfiles())
         )
     assert result.errors is not None
     assert [e.message for e in result.errors] == ["Unexpected error."]

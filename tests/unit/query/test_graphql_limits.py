@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from query.graphql.schema import Limits, build_schema
-from tests.unit.query.fakes import context
+from tests.unit.query.fakes import execute_sync, context
 
 
 def _errors(limits: Limits, query: str) -> list[str]:
-    result = build_schema(limits).execute_sync(query, context_value=context())
+    result = execute_sync(build_schema(limits), query, context_value=context())
     return [error.message for error in result.errors or []]
 
 
@@ -39,5 +39,5 @@ def test_a_cached_validation_still_refuses_the_same_query_again() -> None:
     schema = build_schema(Limits(max_depth=2))
     query = '{ eventSchema(source: "web", type: TRACK, event: "B") { column(path: "p") { history { id } } } }'
     for _ in range(3):
-        result = schema.execute_sync(query, context_value=context())
+        result = execute_sync(schema, query, context_value=context())
         assert any("exceeds maximum operation depth" in e.message for e in result.errors or [])

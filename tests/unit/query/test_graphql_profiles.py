@@ -7,7 +7,7 @@ from typing import Any
 from query.graphql import schema
 from schemas.event import EventType
 from tests.unit.query.domain.builders import make_event
-from tests.unit.query.fakes import MemoryProfiles, context
+from tests.unit.query.fakes import execute_sync, MemoryProfiles, context
 from tests.unit.query.journeys import (
     DEVICE_1,
     DEVICE_2,
@@ -30,8 +30,8 @@ PROFILE = """query ($id: String!, $idType: String) { profile(id: $id, idType: $i
 
 def _profile(store: MemoryProfiles, id: str, id_type: str | None = None) -> Any:
     variables = {"id": id, "idType": id_type}
-    result = schema.execute_sync(
-        PROFILE, variable_values=variables, context_value=context(profiles=store)
+    result = execute_sync(
+        schema, PROFILE, variable_values=variables, context_value=context(profiles=store)
     )
     assert result.errors is None, result.errors
     assert result.data is not None
@@ -102,8 +102,8 @@ def test_a_backfilled_older_identify_does_not_overwrite_a_newer_trait() -> None:
 
 
 def test_a_trait_never_set_is_null() -> None:
-    result = schema.execute_sync(
-        '{ profile(id: "u1") { trait(name: "nope") { value } } }',
+    result = execute_sync(
+        schema, '{ profile(id: "u1") { trait(name: "nope") { value } } }',
         context_value=context(profiles=journey_store()),
     )
     assert result.errors is None
@@ -144,8 +144,8 @@ def test_id_type_narrows_an_id_two_kinds_share() -> None:
 
 
 def test_a_blank_id_type_is_an_error() -> None:
-    result = schema.execute_sync(
-        '{ profile(id: "u1", idType: " ") { id } }', context_value=context(profiles=journey_store())
+    result = execute_sync(
+        schema, '{ profile(id: "u1", idType: " ") { id } }', context_value=context(profiles=journey_store())
     )
     assert result.errors is not None
     assert result.errors[0].message == "invalid argument 'idType': must not be blank"

@@ -8,7 +8,7 @@ import pytest
 
 from query.graphql import schema
 from registry import SchemaChange, SchemaKey
-from tests.unit.query.fakes import MemorySchemas, context
+from tests.unit.query.fakes import execute_sync, MemorySchemas, context
 
 KEY = SchemaKey("web", "track", "Order Completed")
 T1, T2 = 1_700_000_000_000, 1_700_000_060_000
@@ -16,7 +16,7 @@ T1, T2 = 1_700_000_000_000, 1_700_000_060_000
 
 def _execute(reader: MemorySchemas, fields: str) -> Any:
     query = f'{{ eventSchema(source: "web", type: TRACK, event: "Order Completed") {{{fields}}} }}'
-    result = schema.execute_sync(query, context_value=context(reader))
+    result = execute_sync(schema, query, context_value=context(reader))
     assert result.errors is None, result.errors
     assert result.data is not None
     return result.data["eventSchema"]

@@ -7,11 +7,11 @@ from typing import Any
 from query.graphql import schema
 from query.graphql.sdl import SDL_PATH, export_sdl
 from registry import SchemaKey
-from tests.unit.query.fakes import MemorySchemas, context
+from tests.unit.query.fakes import execute_sync, MemorySchemas, context
 
 
 def _execute(reader: MemorySchemas, query: str, **variables: Any) -> dict[str, Any]:
-    result = schema.execute_sync(query, variable_values=variables, context_value=context(reader))
+    result = execute_sync(schema, query, variable_values=variables, context_value=context(reader))
     assert result.errors is None, result.errors
     assert result.data is not None
     return result.data

@@ -10,7 +10,8 @@ from strawberry.types import ExecutionResult
 
 from query.graphql import schema
 from tests.unit.query.domain.builders import make_event
-from tests.unit.query.fakes import MemoryProfiles, context
+from query.graphql.profile_reads import FIRST_READ
+from tests.unit.query.fakes import execute_sync, MemoryProfiles, context
 from tests.unit.query.journeys import (
     DEVICE_1,
     DEVICE_2,
@@ -32,8 +33,8 @@ TIMELINE = """query ($id: String!, $first: Int, $after: String, $events: [String
 
 
 def _run(store: MemoryProfiles, query: str, **variables: Any) -> ExecutionResult:
-    return schema.execute_sync(
-        query, variable_values=variables, context_value=context(profiles=store)
+    return execute_sync(
+        schema, query, variable_values=variables, context_value=context(profiles=store)
     )
 
 
@@ -126,7 +127,19 @@ def test_a_page_reads_only_a_little_past_its_end() -> None:
     store.rows_read = 0
     second = _timeline(store, "a", first=5, after=first["pageInfo"]["endCursor"])
     assert _ids(second) == ["u097", "a096", "u096", "a095", "u095"]
-    assert store.rows_read <= 5 + 2 * 2
+    # Each member's first read is FIRST_READ rows, not all 100 of them.
+    assert store.rows_read <= 2 * FIRST_READ
+
+
+def test_a_filter_that_skips_a_whole_first_read_reads_on_until_the_page_is_full() -> None:
+    store = MemoryProfiles()
+    for i in range(3):
+        store.observe(make_event(message_id=f"old{i}", user_id="u", event="Rare", timestamp_ms=T0 + i))
+    for i in range(3 * FIRST_READ):
+        store.observe(make_event(message_id=f"new{i:03}", user_id="u", event="Common", timestamp_ms=T0 + 100 + i))
+    page = _timeline(store, "u", first=2, events=["Rare"])
+    assert _ids(page) == ["old2", "old1"]
+    assert page["pageInfo"]["hasNextPage"] is True
 
 
 def test_filters_by_event_name_type_and_time_range() -> None:
