@@ -5,8 +5,8 @@ Kafka serves the benchmarks that run real nodes (`endtoend`: HTTP 200 to counted
 the raw producer and a no-op agent; `serving`: ingest, then reads over
 HTTP at idle and during an import, on one node; `web`: the analyst's pages, the same way;
 `pipeline`: the pipeline and scale; `plans`: what judging by a tracking plan costs it; `forget`: what sealing and suppressions cost the
-edge, and how long a deletion takes), each
-on topics of its own.
+edge, and how long a deletion takes; `forwarding`: a read forwarded to the node that holds it, against
+one answered where it is held), each on topics of its own.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
-from bench import codecs, endtoend, forget, inference, pipeline, plans, reads, serving, web
+from bench import codecs, endtoend, forget, forwarding, inference, pipeline, plans, reads, serving, web
 from bench.harness import Section, running_broker
 
 logger = logging.getLogger("bench")
@@ -84,6 +84,7 @@ def main() -> None:
             sections += _timed("pipeline and scale", lambda: pipeline.main(broker, Path(directory), quick))
             sections += _timed("forgetting", lambda: forget.main(broker, Path(directory), quick))
             sections += _timed("tracking plans", lambda: plans.main(broker, Path(directory), quick))
+            sections += _timed("forwarded reads", lambda: forwarding.main(broker, Path(directory), quick))
     lines = ["# Benchmarks", "", f"Machine: {_machine()}.", ""]
     if args.quick:
         lines += ["QUICK run: small sizes, only to check the benchmarks run.", ""]
