@@ -95,4 +95,8 @@ def test_the_quick_benchmark_runs_and_prints_its_table(tmp_path: Path) -> None:
     _row(judged, "no plan, 2,000 events", rf"{NUMBER} events/s")
     _row(judged, "a 50-rule plan in QUARANTINE mode", rf"{NUMBER} events/s")
     _row(judged, "planned / no plan, best against best", rf"{NUMBER}× — (met|NOT met)")
+    forwarded = _section(stdout, "Forwarded reads:")
+    _row(forwarded, "eventSchema (20 columns), held by the node asked", LATENCY)
+    _row(forwarded, "the same, forwarded to the node that holds it", LATENCY)
+    _row(forwarded, "goal: forwarded p99 ≤ 2 × local p99 + 2 ms", rf"{NUMBER} ≤ {NUMBER} ms: (met|NOT met)")
     assert not out.exists(), "a quick run must not overwrite the committed BENCHMARKS.md"
