@@ -16,6 +16,7 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self._edge()
+        self._loop()
         self._folds()
 
     def _edge(self) -> None:
@@ -55,6 +56,22 @@ class Metrics:
             "tracklog_forwarded_reads",
             "Table reads this node sent to the node serving their partition, by that node's URL.",
             ["peer"],
+            registry=self.registry,
+        )
+
+    def _loop(self) -> None:
+        pauses = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
+        self.gc_pauses = Histogram(
+            "tracklog_gc_pause_seconds",
+            "Collections of the cyclic garbage collector (everything stops while one runs), by generation.",
+            ["generation"],
+            buckets=pauses,
+            registry=self.registry,
+        )
+        self.loop_lag = Histogram(
+            "tracklog_event_loop_lag_seconds",
+            "How late the event loop woke a task sleeping 50 ms: what a request arriving then waited.",
+            buckets=pauses,
             registry=self.registry,
         )
 

@@ -1,6 +1,6 @@
 """The one module that reaches into faust-streaming's private parts.
 
-Faust offers no public way to do five things the node needs; each is wrapped here,
+Faust offers no public way to do seven things the node needs; each is wrapped here,
 once, and ``tests/unit/streams/adapters/test_faust.py`` fails loudly when the pinned
 version no longer behaves as these wrappers assume (``pyproject.toml`` keeps
 faust-streaming below 0.16 for the copied drain loop):
@@ -14,6 +14,9 @@ faust-streaming below 0.16 for the copied drain loop):
   ``RocksDBOptions.as_options``, replaced on the table's store).
 - ``App`` / ``EagerConsumer``: Faust's consumer, delivering each message without
   four tasks of its own (a copy of ``Consumer._drain_messages``).
+- ``WorkerConsumerThread``: the worker consumer's long poll, 1.5 s in Faust's code,
+  made ``FETCH_MAX_WAIT_MS``; ``TableManager``: Faust's, without the second its start
+  sleeps. Together they were 4 s of a node's 9 s start.
 
 Faust's drain loop hands every message to the conductor through
 ``Service.wait_first(callback(message), suspend_flow.wait())``: two tasks for those
@@ -43,6 +46,7 @@ from typing import Any, cast
 
 import faust
 from aiokafka import AIOKafkaProducer
+from faust.tables import TableManager as FaustTableManager
 from faust.transport.consumer import CONSUMER_FETCHING
 from faust.types import TP as TP
 from faust.transport.drivers import aiokafka as aiokafka_driver
@@ -164,8 +168,43 @@ class EagerConsumer(aiokafka_driver.Consumer):
             unset_flag(CONSUMER_FETCHING)
 
 
+# Faust's worker consumer long-polls the broker for up to 1.5 s (hard-coded). A broker
+# answers a connection's requests in order, so each of recovery's offset requests that
+# queues behind such a poll waits it out: two of them (highwaters, then the offsets
+# to read from) made every node start, and every rebalance, 3 s longer.
+FETCH_MAX_WAIT_MS = 100
+
+
+class WorkerConsumerThread(aiokafka_driver.AIOKafkaConsumerThread):
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS  # read by its start(), for its Fetcher
+        return consumer
+
+
+class _Consumer(EagerConsumer):
+    def _new_consumer_thread(self) -> WorkerConsumerThread:
+        return WorkerConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+
 class _Transport(aiokafka_driver.Transport):
-    Consumer = EagerConsumer
+    Consumer = _Consumer
+
+
+# sha256 of the source of faust-streaming's ``TableManager.on_start``, which
+# ``TableManager.on_start`` copies without its first line (the adapter test checks it).
+TABLE_MANAGER_START_SHA256 = "365dd25fbc0e068499c89e526516c638693a2d143b6ac249f84a60f5267fec9d"
+
+
+class TableManager(FaustTableManager):
+    """Faust's, without the second its start sleeps before it registers the tables'
+    changelogs (a grace for tables defined once the app runs). A node defines every
+    table before it starts, and that second was a sixth of a node's start."""
+
+    async def on_start(self) -> None:
+        if not self.should_stop:
+            await self._update_channels()
+            await self.recovery.start()
 
 
 class App(faust.App):

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from query.domain.pseudonyms import Pseudonyms
-from streams.adapters.faust import App, Table
+from streams.adapters.faust import App, Table, TableManager
 from streams.kafka.keys import SubjectKeys
 from streams.settings import Settings
 from streams.signals import Changed
@@ -92,6 +92,7 @@ def _faust_app(settings: Settings) -> App:
         broker_session_timeout=settings.session_timeout,
         broker_heartbeat_interval=settings.session_timeout / 3,
         autodiscover=False,
+        TableManager=TableManager,
         # Tables (which take no per-table serializer) store our bytes as they are.
         key_serializer="raw",
         value_serializer="raw",

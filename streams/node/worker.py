@@ -8,6 +8,7 @@ started.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -21,6 +22,7 @@ from mode import Service
 
 from streams.kafka.topics import ensure_topics
 from streams.node.heap import settle_heap
+from streams.node.pauses import PauseWatch
 from streams.state.partitions import open_partitions
 
 if TYPE_CHECKING:
@@ -43,20 +45,26 @@ class NodeService(Service):
         super().__init__(**kwargs)
         self.node = node
         self._server: EmbeddedServer | None = None
+        self._pauses: PauseWatch | None = None
 
     async def on_start(self) -> None:
         node = self.node
         settings = node.settings
+        self._pauses = PauseWatch(node.metrics)
+        self.add_future(self._pauses.run())
         await ensure_topics(
             settings.bootstrap_servers, node.tracklog.topics_to_create, replication=settings.replication_factor
         )
-        # Both read whole before anything is served or folded: every key an event on
-        # the log is sealed under, every suppression in force.
-        await node.tracklog.keys.start()
-        await node.regulations.start()
-        await node.plans.start()
-        await node.quarantine.start()
-        await node.producer.start()
+        # Each read whole before anything is served or folded: every key an event on
+        # the log is sealed under, every suppression and plan in force. They are
+        # independent, and each waits mostly on the broker, so side by side.
+        await asyncio.gather(
+            node.tracklog.keys.start(),
+            node.regulations.start(),
+            node.plans.start(),
+            node.quarantine.start(),
+            node.producer.start(),
+        )
         config = uvicorn.Config(
             node.http_app,
             host=settings.http_host,
@@ -78,6 +86,8 @@ class NodeService(Service):
     async def on_stop(self) -> None:
         if self._server is not None:
             self._server.should_exit = True
+        if self._pauses is not None:
+            self._pauses.stop()
         await self.node.feed.stop()
         await self.node.violation_feed.stop()
         await self.node.quarantine.stop()
@@ -113,6 +123,12 @@ class NodeWorker(faust.Worker):
             base,
             base,
         )
+
+    async def _sentinel_task(self) -> None:
+        # mode's Worker runs this on the stopped loop before closing it, to let the
+        # last callbacks run: a second of every node's stop in mode's code, while the
+        # node has nothing left to run once its services stopped and were gathered.
+        await asyncio.sleep(0.05)
 
     def _on_sigint(self) -> None:
         self._bound_stop()

@@ -6,8 +6,11 @@ from __future__ import annotations
 import hashlib
 import inspect
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+import faust.tables
+from aiokafka import AIOKafkaConsumer
 import pytest
 from faust.exceptions import NotReady
 from faust.transport.consumer import Consumer
@@ -15,7 +18,11 @@ from faust.transport.drivers import aiokafka as aiokafka_driver
 
 from streams.adapters.faust import (
     DRAIN_LOOP_SHA256,
+    FETCH_MAX_WAIT_MS,
+    TABLE_MANAGER_START_SHA256,
     EagerConsumer,
+    TableManager,
+    WorkerConsumerThread,
     partition_db,
     transport_producer,
     use_rocksdb_options,
@@ -39,6 +46,30 @@ def test_the_drain_loop_eager_consumer_copies_is_the_installed_one() -> None:
     # The aiokafka driver's consumer runs the base class's loop, which ours replaces.
     assert aiokafka_driver.Consumer._drain_messages is Consumer._drain_messages
     assert EagerConsumer._drain_messages is not Consumer._drain_messages
+
+
+def test_the_table_managers_start_is_faust_s_without_its_sleep(tmp_path: Path) -> None:
+    source = inspect.getsource(faust.tables.TableManager.on_start)
+    assert hashlib.sha256(source.encode()).hexdigest() == TABLE_MANAGER_START_SHA256, (
+        "faust-streaming's TableManager.on_start changed: copy it into "
+        "streams.adapters.faust.TableManager again (without its sleep) and update TABLE_MANAGER_START_SHA256"
+    )
+    assert "await self.sleep(1.0)" in source
+    assert "sleep" not in inspect.getsource(TableManager.on_start)
+    assert isinstance(_tracklog(tmp_path).app.tables, TableManager)
+
+
+def test_the_worker_consumer_long_polls_briefly(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Faust hard-codes the poll; aiokafka's start() hands the attribute to its Fetcher.
+    made = inspect.getsource(aiokafka_driver.AIOKafkaConsumerThread._create_worker_consumer)
+    assert "fetch_max_wait_ms=1500" in made
+    assert "fetch_max_wait_ms=self._fetch_max_wait_ms" in inspect.getsource(AIOKafkaConsumer.start)
+    consumer = SimpleNamespace(_fetch_max_wait_ms=1500)
+    monkeypatch.setattr(
+        aiokafka_driver.AIOKafkaConsumerThread, "_create_worker_consumer", lambda self, transport: consumer
+    )
+    assert WorkerConsumerThread._create_worker_consumer(WorkerConsumerThread.__new__(WorkerConsumerThread), None) is consumer
+    assert consumer._fetch_max_wait_ms == FETCH_MAX_WAIT_MS < 1500
 
 
 def test_a_row_written_into_a_partition_database_is_the_tables_row(tmp_path: Path) -> None:
