@@ -219,6 +219,46 @@ async def scrape(client: httpx.AsyncClient) -> Counts:
 
 
 @dataclass(frozen=True)
+class Pauses:
+    """A node's pauses so far (``streams.node.pauses``, on its ``/metrics``)."""
+
+    ticks: float  # the loop-lag watch's wake-ups
+    late: dict[str, float]  # wake-ups at most this late (a bucket's bound) → how many
+    full_collections: float
+    full_seconds: float
+
+    def since(self, before: Pauses) -> str:
+        """What happened between ``before`` and this read, as a table's cell."""
+        ticks = self.ticks - before.ticks
+        past = {bound: ticks - (self.late[bound] - before.late[bound]) for bound in ("0.05", "0.1")}
+        full = self.full_collections - before.full_collections
+        mean = (self.full_seconds - before.full_seconds) / full * 1000 if full else 0.0
+        return (
+            f"{past['0.05']:,.0f} wake-ups over 50 ms late, {past['0.1']:,.0f} over 100 ms (of {ticks:,.0f}); "
+            f"{full:,.0f} full collections, {mean:.0f} ms each"
+        )
+
+
+async def pauses(client: httpx.AsyncClient) -> Pauses:
+    response = await client.get("/metrics")
+    response.raise_for_status()
+    ticks = full = full_seconds = 0.0
+    late: dict[str, float] = {}
+    for family in text_string_to_metric_families(response.text):
+        for sample in family.samples:
+            if sample.name == "tracklog_event_loop_lag_seconds_bucket":
+                late[sample.labels["le"]] = sample.value
+            elif sample.name == "tracklog_event_loop_lag_seconds_count":
+                ticks = sample.value
+            elif sample.name.startswith("tracklog_gc_pause_seconds") and sample.labels.get("generation") == "2":
+                if sample.name.endswith("_count"):
+                    full = sample.value
+                elif sample.name.endswith("_sum"):
+                    full_seconds = sample.value
+    return Pauses(ticks, late, full, full_seconds)
+
+
+@dataclass(frozen=True)
 class Drain:
     """Events through every agent of a node, over the time they took."""
 

@@ -56,6 +56,7 @@ from bench.harness import (
     fresh_prefix,
     graphql_headers,
     node_env,
+    pauses,
     percentiles,
     read_calls,
     running_node,
@@ -238,10 +239,9 @@ class Serving:
 
     async def reads_during_import(
         self, reader: Reader, folded: int, path: Path, imported: int, *, timeout: float
-    ) -> tuple[Samples, float, Drain]:
+    ) -> During:
         """Import ``path`` (``imported`` events) into the node, which has folded ``folded``
-        so far, and read until it has folded them all: the samples, the seconds from the
-        import's start to every agent drained, and the node's drain."""
+        so far, and read until it has folded them all."""
         started = time.monotonic()
         importer = self.start_import(path)
         drain = asyncio.create_task(
@@ -250,10 +250,13 @@ class Serving:
             )
         )
         try:
-            # Reads count from the moment the node folds the import's first events.
-            await self.routed_past(folded, timeout=timeout)
-            samples = await reader.until(drain.done)
-            drained = await drain
+            async with httpx.AsyncClient(base_url=self.node.url, timeout=10) as client:
+                # Reads count from the moment the node folds the import's first events.
+                await self.routed_past(folded, timeout=timeout)
+                before = await pauses(client)
+                samples = await reader.until(drain.done)
+                drained = await drain
+                stalled = (await pauses(client)).since(before)
         finally:
             drain.cancel()
             if importer.poll() is None:
@@ -261,10 +264,27 @@ class Serving:
             importer.wait(30)
         if importer.returncode != 0:
             raise RuntimeError(f"tracklog import exited with {importer.returncode}: see {self.directory}")
-        return samples, time.monotonic() - started, drained
+        return During(samples, time.monotonic() - started, drained, stalled)
 
 
-def _latency_rows(phase: str, samples: Samples) -> list[tuple[str, str]]:
+@dataclass(frozen=True)
+class During:
+    """Reads during an import: their samples, the seconds from the import's start to
+    every agent drained, the node's drain, and its loop's pauses while read."""
+
+    samples: Samples
+    seconds: float
+    drain: Drain
+    stalled: str
+
+    def rows(self, phase: str) -> list[tuple[str, str]]:
+        return [
+            *latency_rows(phase, self.samples),
+            ("the node's loop meanwhile (tracklog_event_loop_lag_seconds, tracklog_gc_pause_seconds)", self.stalled),
+        ]
+
+
+def latency_rows(phase: str, samples: Samples) -> list[tuple[str, str]]:
     rows = []
     for name, timings in samples.items():
         p50, p99 = percentiles(timings)
@@ -309,17 +329,15 @@ async def run(broker: EmbeddedBroker, directory: Path, *, quick: bool) -> list[S
             for _ in range(rounds):
                 await reader.round(idle)
             serving = Serving(broker, directory, prefix, node)
-            busy, window, drained = await serving.reads_during_import(
-                reader, accepted, second, imported, timeout=timeout
-            )
-            logger.info("read %d times during the import, %.1f s", sum(map(len, busy.values())), window)
+            busy = await serving.reads_during_import(reader, accepted, second, imported, timeout=timeout)
+            logger.info("read %d times during the import, %.1f s", sum(map(len, busy.samples.values())), busy.seconds)
 
     reads = [
-        *_latency_rows("idle (target p99 < 10 ms)", idle),
-        *_latency_rows("during the import (target p99 < 50 ms)", busy),
+        *latency_rows("idle (target p99 < 10 ms)", idle),
+        *busy.rows("during the import (target p99 < 50 ms)"),
         (
             f"the import: tracklog import of {imported:,} events, folded while read",
-            f"{window:.1f} s from its start to every agent drained ({drained.rate:,.0f} events/s through the node)",
+            f"{busy.seconds:.1f} s from its start to every agent drained ({busy.drain.rate:,.0f} events/s through the node)",
         ),
     ]
     return [

@@ -34,7 +34,7 @@ from bench.harness import (
     wait_drained,
     write_load,
 )
-from bench.serving import PAUSE, Samples, Serving
+from bench.serving import PAUSE, Samples, Serving, latency_rows
 from query.web.security import SESSION_COOKIE, encode_session
 from streams.ops.broker import EmbeddedBroker
 from tests.nodes import NodeProcess
@@ -113,14 +113,6 @@ async def _send(node: NodeProcess, calls: list[dict[str, Any]]) -> None:
                     raise RuntimeError(f"/v1/batch answered {response.status}: {await response.text()}")
 
 
-def _rows(phase: str, samples: Samples) -> list[tuple[str, str]]:
-    rows = []
-    for name, timings in samples.items():
-        p50, p99 = percentiles(timings)
-        rows.append((f"{name}, {phase}", f"p50 {p50:.2f} ms, p99 {p99:.2f} ms ({len(timings):,} reads)"))
-    return rows
-
-
 async def run(broker: EmbeddedBroker, directory: Path, *, quick: bool) -> list[Section]:
     schemas, columns, rounds, imported = (50, 20, 10, 1_500) if quick else (SCHEMAS, COLUMNS, 200, IMPORTED)
     timeout = 120 if quick else 900
@@ -140,16 +132,16 @@ async def run(broker: EmbeddedBroker, directory: Path, *, quick: bool) -> list[S
             for _ in range(rounds):
                 await reader.round(idle)
             serving = Serving(broker, directory, prefix, node)
-            busy, window, _ = await serving.reads_during_import(reader, len(calls), load, imported, timeout=timeout)  # type: ignore[arg-type]
-            logger.info("read pages %d times during the import, %.1f s", sum(map(len, busy.values())), window)
+            busy = await serving.reads_during_import(reader, len(calls), load, imported, timeout=timeout)  # type: ignore[arg-type]
+            logger.info("read pages %d times during the import, %.1f s", sum(map(len, busy.samples.values())), busy.seconds)
     loaded = f"{schemas:,} schemas × {columns} columns"
     return [
         (
             f"Pages over HTTP: the analyst's page, p50/p99 with {loaded} loaded",
             [
                 (f"first read of /changes after the load ({schemas * columns:,} changes in the index)", f"{cold:.0f} ms"),
-                *_rows("idle (target p99 < 50 ms)", idle),
-                *_rows(f"during a {imported:,}-event import (target p99 < 100 ms)", busy),
+                *latency_rows("idle (target p99 < 50 ms)", idle),
+                *busy.rows(f"during a {imported:,}-event import (target p99 < 100 ms)"),
             ],
         )
     ]

@@ -65,12 +65,15 @@ def test_the_quick_benchmark_runs_and_prints_its_table(tmp_path: Path) -> None:
         for phase in ("idle", "during the import"):
             _row(reads, f"{query}, {phase}", LATENCY)
     _row(reads, "the import:", rf"{NUMBER} s from its start to every agent drained")
+    stalls = rf"{NUMBER} wake-ups over 50 ms late, {NUMBER} over 100 ms \(of {NUMBER}\); {NUMBER} full collections"
+    _row(reads, "the node's loop meanwhile", stalls)
 
     pages = _section(stdout, "Pages over HTTP:")
     _row(pages, "first read of /changes", rf"{NUMBER} ms")
     for page in ("/ (sources)", "/schemas", "/schema (", "/schema with a diff", "/column", "/changes (", "/profiles"):
         _row(pages, f"{page}", LATENCY)
     assert pages.count(" ms, p99 ") == 14  # each page idle and during the import
+    _row(pages, "the node's loop meanwhile", stalls)
 
     pipeline = _section(stdout, "Pipeline:")
     _row(pipeline, "Tracklog node, 2,000 events", rf"{NUMBER} events/s")
