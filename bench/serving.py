@@ -56,14 +56,13 @@ from bench.harness import (
     fresh_prefix,
     graphql_headers,
     node_env,
-    pauses,
     percentiles,
     read_calls,
     running_node,
-    scrape,
     wait_drained,
     write_load,
 )
+from bench.metrics import pauses, scrape
 from bench.reads import PROFILE, TIMELINE
 from schemas import Event, encode_event
 from streams.ops.broker import EmbeddedBroker
