@@ -21,7 +21,7 @@ import uvicorn
 from mode import Service
 
 from streams.kafka.topics import ensure_topics
-from streams.node.heap import settle_heap
+from streams.node.heap import Heap
 from streams.node.pauses import PauseWatch
 from streams.state.partitions import open_partitions
 
@@ -104,6 +104,7 @@ class NodeWorker(faust.Worker):
     def __init__(self, node: Node, *services: Any, **kwargs: Any) -> None:
         super().__init__(node.tracklog.app, *services, **kwargs)
         self.node = node
+        self._heap = Heap()
 
     async def on_startup_finished(self) -> None:
         await super().on_startup_finished()
@@ -113,7 +114,7 @@ class NodeWorker(faust.Worker):
         await self.node.violation_feed.start()
         # Carries regulations out while this node holds the identity graph.
         self.add_future(self.node.executor.run())
-        settle_heap()
+        self._heap.settle()
         self.node.ready = True
         settings = self.node.settings
         base = f"http://{settings.http_host}:{settings.http_port}"
@@ -123,6 +124,10 @@ class NodeWorker(faust.Worker):
             base,
             base,
         )
+
+    async def on_stop(self) -> None:
+        self._heap.stop()
+        await super().on_stop()
 
     async def _sentinel_task(self) -> None:
         # mode's Worker runs this on the stopped loop before closing it, to let the
