@@ -3,6 +3,13 @@
 Agents fold in steps of hundreds of events, on the loop that serves GraphQL and
 ingestion. ``Pacer`` makes a step let other tasks run every few milliseconds, and
 sooner while ``Requests`` (counted by ``streams.edge.app``) says a request is in flight.
+
+So while the agents fold, every turn of the loop a read takes waits behind each
+agent's slice. A read of a node's own tables never suspends, so the reads of one page
+or query are awaited in turn, not gathered: ``asyncio.gather`` makes each a task, and a
+task and its gathering take turns of their own. During an import that was ~10 ms of a
+profile page's p50 of ~40 ms. (A read forwarded to a peer, in a cluster, costs a
+loopback round trip per read in turn, ~1.5 ms, not one per peer.)
 """
 
 from __future__ import annotations

@@ -8,7 +8,6 @@ ids key no events: they only lead to a profile.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Final, Generic, TypeVar
 
@@ -82,7 +81,8 @@ def event_members(members: Iterable[Identifier]) -> list[Identifier]:
 
 async def profile_state(reader: ProfileReader, members: Iterable[Identifier]) -> ProfileState | None:
     """The merged state of a profile's members; None when none of them has events."""
-    states = await asyncio.gather(*(reader.profile_state(m) for m in event_members(members)))
+    # In turn, not gathered: see streams.pacing.
+    states = [await reader.profile_state(m) for m in event_members(members)]
     return merge_all(s for s in states if s is not None)
 
 
@@ -122,7 +122,7 @@ async def read_timeline(
     starts = [timeline_start_key(m, cursor, filters.to_ms) for m in keyed]
     limit = max(first + 2, FIRST_READ)
     while True:
-        read = await asyncio.gather(*(reader.timeline(m, start, limit) for m, start in zip(keyed, starts)))
+        read = [await reader.timeline(m, start, limit) for m, start in zip(keyed, starts)]
         counted = [_Counted(rows) for rows, _ in read]
         page = merge_pages(counted, first, cursor, filters)
         # A member whose entries the merge used up while more were stored may hide

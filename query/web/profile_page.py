@@ -6,7 +6,6 @@ Read through the `ProfileReader` with the functions the GraphQL resolvers call
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, Final
 
 from starlette.requests import Request
@@ -49,9 +48,9 @@ class ProfilePage:
             to_ms=to_ms,
         )
         after = params.words("after")
-        page, state = await asyncio.gather(
-            read_timeline(reader, found.members, PAGE, after, filters), profile_state(reader, found.members)
-        )
+        # In turn, not gathered: see streams.pacing.
+        page = await read_timeline(reader, found.members, PAGE, after, filters)
+        state = await profile_state(reader, found.members)
         return self._renderer.page(
             request,
             "profile.html",

@@ -7,7 +7,6 @@ call (`query.graphql.registry_reads`, `registry.columns_as_of`, `registry.diff`,
 
 from __future__ import annotations
 
-import asyncio
 import re
 from urllib.parse import quote
 from collections.abc import Callable
@@ -67,7 +66,8 @@ class RegistryPages:
 
     async def sources(self, request: Request) -> Response:
         reader = self._context.schemas
-        latest, listed = await asyncio.gather(reader.schema_changes(newest_first=True, limit=LATEST), reader.list_schemas())
+        # In turn, not gathered: see streams.pacing.
+        latest, listed = await reader.schema_changes(newest_first=True, limit=LATEST), await reader.list_schemas()
         return self._renderer.page(request, "sources.html", sources=summarise_sources(listed), latest=latest)
 
     async def schemas(self, request: Request) -> Response:
@@ -113,7 +113,7 @@ class RegistryPages:
     async def schema(self, request: Request) -> Response:
         params = Params(request.query_params)
         key = params.schema()
-        state, columns = await asyncio.gather(self._context.schemas.get_schema(key), self._context.schemas.get_columns(key))
+        state, columns = await self._context.schemas.get_schema(key), await self._context.schemas.get_columns(key)
         if state is None:
             raise NotFoundError(f"schema {schema_name(key)!r} of {key.source!r}")
         version = params.integer("version", high=state.version)
@@ -167,7 +167,7 @@ class RegistryPages:
         params = Params(request.query_params)
         key = params.schema()
         path = params.required("path")
-        state, columns = await asyncio.gather(self._context.schemas.get_schema(key), self._context.schemas.get_columns(key))
+        state, columns = await self._context.schemas.get_schema(key), await self._context.schemas.get_columns(key)
         column = None if state is None else columns.get(path)
         if state is None or column is None:
             raise NotFoundError(f"column {path!r} of {schema_name(key)!r}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import heapq
 import time
@@ -99,7 +98,7 @@ class TableSchemaReader:
         where any source's is (a profile's traits merge every source's identify calls)."""
         identify = [key for key, _ in await self.list_schemas() if key.type == EventType.IDENTIFY.value]
         found: dict[str, PiiClassification] = {}
-        for classes in await asyncio.gather(*(self.column_classes(key) for key in identify)):
+        for classes in [await self.column_classes(key) for key in identify]:  # in turn: see streams.pacing
             for path, classification in classes.items():
                 if path.startswith("traits.") and found.get(path) is not PiiClassification.RED:
                     found[path] = classification
@@ -213,7 +212,7 @@ class TableProfileReader:
     async def _named(self, members: Iterable[Identifier]) -> dict[Identifier, Identifier]:
         """Each member's identifier in clear, where its sealed name still opens."""
         members = list(members)
-        names = await asyncio.gather(*(self._names.get(encode_identifier(member), 0) for member in members))
+        names = [await self._names.get(encode_identifier(member), 0) for member in members]  # in turn: see streams.pacing
         named: dict[Identifier, Identifier] = {}
         for member, raw in zip(members, names):
             opened = None if raw is None else self._privacy.open(raw)
