@@ -85,6 +85,9 @@ IMPORTED = 90_000
 # machine's speed drifts, so each side's best counts and every pair's ratio is shown.
 INGEST_PAIRS = 3
 
+# The row of a table of reads that says how the node's loop paused while they ran.
+LOOP_MEANWHILE = "the node's loop meanwhile (tracklog_event_loop_lag_seconds, tracklog_gc_pause_seconds)"
+
 T = TypeVar("T")
 Samples = dict[str, list[float]]
 
@@ -279,7 +282,7 @@ class During:
     def rows(self, phase: str) -> list[tuple[str, str]]:
         return [
             *latency_rows(phase, self.samples),
-            ("the node's loop meanwhile (tracklog_event_loop_lag_seconds, tracklog_gc_pause_seconds)", self.stalled),
+            (LOOP_MEANWHILE, self.stalled),
         ]
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
+import httpx
 
 from bench.harness import (
     SOURCE,
@@ -34,7 +35,8 @@ from bench.harness import (
     wait_drained,
     write_load,
 )
-from bench.serving import PAUSE, Samples, Serving, latency_rows
+from bench.metrics import pauses
+from bench.serving import LOOP_MEANWHILE, PAUSE, Samples, Serving, latency_rows
 from query.web.security import SESSION_COOKIE, encode_session
 from streams.ops.broker import EmbeddedBroker
 from tests.nodes import NodeProcess
@@ -129,8 +131,11 @@ async def run(broker: EmbeddedBroker, directory: Path, *, quick: bool) -> list[S
             reader = PageReader(session, schemas, columns)
             cold = await reader.read("/changes")
             idle: Samples = {}
-            for _ in range(rounds):
-                await reader.round(idle)
+            async with httpx.AsyncClient(base_url=node.url, timeout=10) as client:
+                before = await pauses(client)
+                for _ in range(rounds):
+                    await reader.round(idle)
+                idle_stalls = (await pauses(client)).since(before)
             serving = Serving(broker, directory, prefix, node)
             busy = await serving.reads_during_import(reader, len(calls), load, imported, timeout=timeout)  # type: ignore[arg-type]
             logger.info("read pages %d times during the import, %.1f s", sum(map(len, busy.samples.values())), busy.seconds)
@@ -141,6 +146,7 @@ async def run(broker: EmbeddedBroker, directory: Path, *, quick: bool) -> list[S
             [
                 (f"first read of /changes after the load ({schemas * columns:,} changes in the index)", f"{cold:.0f} ms"),
                 *latency_rows("idle (target p99 < 50 ms)", idle),
+                (LOOP_MEANWHILE, idle_stalls),
                 *busy.rows(f"during a {imported:,}-event import (target p99 < 100 ms)"),
             ],
         )

@@ -74,6 +74,7 @@ def test_the_quick_benchmark_runs_and_prints_its_table(tmp_path: Path) -> None:
         _row(pages, f"{page}", LATENCY)
     assert pages.count(" ms, p99 ") == 14  # each page idle and during the import
     _row(pages, "the node's loop meanwhile", stalls)
+    assert pages.count("the node's loop meanwhile") == 2  # idle and during the import
 
     pipeline = _section(stdout, "Pipeline:")
     _row(pipeline, "Tracklog node, 2,000 events", rf"{NUMBER} events/s")
