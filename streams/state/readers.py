@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import replace
 from itertools import islice
 from operator import itemgetter
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import orjson
 
@@ -44,7 +44,36 @@ from streams.kafka.producer import key_partition
 from streams.state.decoded import DecodedRows
 
 
-TRAIT_CLASSES_EVERY = 1.0
+# How stale the classifications a read redacts by may be (seconds): a schema's columns,
+# read for each timeline entry, and the traits of every identify schema, read for each
+# profile, are scans not to be paid on every read. A column set RED reads redacted
+# within this; one first seen with a RED-sounding key is redacted at once (red_paths_in).
+CLASSES_EVERY = 1.0
+# Schemas whose column classifications a node keeps (see Recent).
+CLASSES_KEPT = 4_096
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Recent(Generic[K, V]):
+    """Values read at most ``every`` seconds ago, ``keep`` of them at most."""
+
+    def __init__(self, every: float, keep: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self._every = every
+        self._keep = keep
+        self._clock = clock
+        self._values: dict[K, tuple[float, V]] = {}
+
+    async def get(self, key: K, read: Callable[[K], Awaitable[V]]) -> V:
+        """The value of ``key``, read again with ``read`` if it is older than ``every``."""
+        now = self._clock()
+        found = self._values.get(key)
+        if found is None or now - found[0] > self._every:
+            if len(self._values) >= self._keep:
+                self._values.clear()
+            found = self._values[key] = (now, await read(key))
+        return found[1]
 
 
 class TableSchemaReader:
@@ -185,9 +214,8 @@ class TableProfileReader:
         self._pseudonyms = privacy.pseudonyms
         self._column_classes = column_classes
         self._trait_classes = trait_classes
-        # The traits' classifications as read at most TRAIT_CLASSES_EVERY seconds ago: a
-        # scan of the schemas, not to be paid on every profile read.
-        self._trait_classes_read: tuple[float, dict[str, PiiClassification]] | None = None
+        self._classes: Recent[SchemaKey, dict[str, PiiClassification]] = Recent(CLASSES_EVERY, CLASSES_KEPT)
+        self._traits: Recent[None, dict[str, PiiClassification]] = Recent(CLASSES_EVERY, 1)
 
     @classmethod
     def of(cls, tracklog: Tracklog, schemas: TableSchemaReader, reads: Reads) -> TableProfileReader:
@@ -234,12 +262,8 @@ class TableProfileReader:
         return _redacted_traits(state, await self._trait_classes_now()) if state.traits else state
 
     async def _trait_classes_now(self) -> dict[str, PiiClassification]:
-        if self._trait_classes is None:
-            return {}
-        now = time.monotonic()
-        if self._trait_classes_read is None or now - self._trait_classes_read[0] > TRAIT_CLASSES_EVERY:
-            self._trait_classes_read = (now, await self._trait_classes())
-        return self._trait_classes_read[1]
+        read = self._trait_classes
+        return {} if read is None else await self._traits.get(None, lambda _: read())
 
     async def timeline(
         self, identifier: Identifier, start: bytes, limit: int
@@ -262,7 +286,7 @@ class TableProfileReader:
             schema = SchemaKey(entry.source, entry.type.value, entry.event if entry.type is EventType.TRACK else None)
             known = classes.get(schema)
             if known is None:
-                known = classes[schema] = await self._column_classes(schema)
+                known = classes[schema] = await self._classes.get(schema, self._column_classes)
             sections = {"properties": entry.properties, "traits": entry.traits, "context": entry.context}
             red = red_paths_in(sections, known)
             found.append((shown + key[len(prefix) :], _redacted(entry, sections, red) if red else entry))
