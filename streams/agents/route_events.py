@@ -33,7 +33,7 @@ from schemas.sealed import KeyRef
 from schemas.log import record_items
 from streams.adapters.faust import Event, Stream, transport_producer
 from streams.agents.outbox import Dead, DeadLetters, Outbox, ProducerOutbox
-from streams.agents.steps import BATCH_WAIT, KEEP_PROFILES, ROUTE_RECORDS, Pace
+from streams.agents.steps import BATCH_WAIT, KEEP_PROFILES, ROUTE_RECORDS, Pace, route_parts
 from streams.folds.commands import KIND_HEADER
 from streams.folds.events import EventFold
 from streams.folds.forget import FORGET, decode_forget
@@ -225,14 +225,15 @@ class RouteEvents:
         dead_letters = DeadLetters(outbox, tracklog.names.dead_letter, self._metrics)
         pace = Pacer(requests=self._requests)
         async for events in stream.take_events(ROUTE_RECORDS, within=BATCH_WAIT):
-            with self.folds.step():
-                routed = await route(_messages(events), self._events_of, self.privacy, pace, self._gate_of)
-                await send_routed(routed, tracklog.names, outbox, dead_letters)
-                await self.folds.flush(producer)
-                await send_acks(routed.acks, tracklog.names, outbox)
-            self._metrics.processed.labels(NAME).inc(routed.events)
-            self._metrics.forgotten.inc(routed.forgotten)
-            self._count(routed)
+            for part in route_parts(_messages(events), _size):
+                with self.folds.step():
+                    routed = await route(part, self._events_of, self.privacy, pace, self._gate_of)
+                    await send_routed(routed, tracklog.names, outbox, dead_letters)
+                    await self.folds.flush(producer)
+                    await send_acks(routed.acks, tracklog.names, outbox)
+                self._metrics.processed.labels(NAME).inc(routed.events)
+                self._metrics.forgotten.inc(routed.forgotten)
+                self._count(routed)
 
     def _events_of(self, partition: int) -> EventFold:
         return self.folds.of(partition).events
@@ -256,6 +257,10 @@ class RouteFold:
 
     def write_back(self) -> None:
         self.events.write_back()
+
+
+def _size(message: Message) -> int:
+    return len(message.value or b"")
 
 
 def _messages(events: list[Event]) -> list[Message]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TypeVar
+
+T = TypeVar("T")
 
 # Events folded per step: table writes and changelog messages are made once per key
 # per batch. A step stays short (tens of ms), so reads on the same loop stay fast.
@@ -12,11 +15,32 @@ BATCH_WAIT = 0.05
 # batching SDK; one, from a browser's single call): route-events takes as many records
 # a step as come to about BATCH events from batching clients.
 ROUTE_RECORDS = 40
+# ...and folds them in parts of about this many bytes of records, each flushed on its
+# own (route_parts): ``tracklog import`` writes records of hundreds of events, and 40 of
+# them made a step of 10,000 events whose write-back, RocksDB write and changelog
+# sends (none of which yields) held the loop for 100-250 ms each. 40 records of an
+# SDK's batches (~8 KB each) are one part.
+ROUTE_PART_BYTES = 512 * 1024
 # Rows each agent keeps decoded between steps, over all its partitions (so its memory
 # does not grow with users): every column of every schema is the working set of
 # fold-schemas; recent users that of route-events.
 KEEP_SCHEMA_ROWS = 50_000
 KEEP_PROFILES = 50_000
+
+def route_parts(records: list[T], size: Callable[[T], int], most: int = ROUTE_PART_BYTES) -> Iterator[list[T]]:
+    """``records`` in order, in runs of about ``most`` bytes (``size`` of each): a run
+    ends with the record that reaches ``most``, so each has at least one record."""
+    part: list[T] = []
+    total = 0
+    for record in records:
+        part.append(record)
+        total += size(record)
+        if total >= most:
+            yield part
+            part, total = [], 0
+    if part:
+        yield part
+
 
 # Called once per event of a step: lets the loop run other tasks (streams.pacing).
 Pace = Callable[[], Awaitable[None]]
