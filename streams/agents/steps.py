@@ -18,9 +18,11 @@ ROUTE_RECORDS = 40
 # ...and folds them in parts of about this many bytes of records, each flushed on its
 # own (route_parts): ``tracklog import`` writes records of hundreds of events, and 40 of
 # them made a step of 10,000 events whose write-back, RocksDB write and changelog
-# sends (none of which yields) held the loop for 100-250 ms each. 40 records of an
-# SDK's batches (~8 KB each) are one part.
-ROUTE_PART_BYTES = 512 * 1024
+# sends (none of which yields) held the loop for 100-250 ms each. A part of 256 KB is
+# ~600 imported events, or 30 records of an SDK's batches (~8 KB each); at 512 KB a
+# page read during an import still met a hold over 100 ms now and then. Folding 30,000
+# preloaded events ran as fast either way, within the machine's noise.
+ROUTE_PART_BYTES = 256 * 1024
 # Rows each agent keeps decoded between steps, over all its partitions (so its memory
 # does not grow with users): every column of every schema is the working set of
 # fold-schemas; recent users that of route-events.
