@@ -29,6 +29,7 @@ ROUTE_PART_BYTES = 256 * 1024
 KEEP_SCHEMA_ROWS = 50_000
 KEEP_PROFILES = 50_000
 
+
 def route_parts(records: list[T], size: Callable[[T], int], most: int = ROUTE_PART_BYTES) -> Iterator[list[T]]:
     """``records`` in order, in runs of about ``most`` bytes (``size`` of each): a run
     ends with the record that reaches ``most``, so each has at least one record."""

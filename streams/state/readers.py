@@ -276,7 +276,6 @@ class TableProfileReader:
         rows = await self._timeline.scan(
             prefix, prefix + start[len(shown) :], partition=self._partition(stored), limit=limit
         )
-        classes: dict[SchemaKey, dict[str, PiiClassification]] = {}
         found = []
         for key, value in rows:
             opened = self._privacy.open(value)
@@ -284,9 +283,7 @@ class TableProfileReader:
                 continue  # forgotten
             entry = TimelineEntry.from_bytes(opened[0])
             schema = SchemaKey(entry.source, entry.type.value, entry.event if entry.type is EventType.TRACK else None)
-            known = classes.get(schema)
-            if known is None:
-                known = classes[schema] = await self._classes.get(schema, self._column_classes)
+            known = await self._classes.get(schema, self._column_classes)
             sections = {"properties": entry.properties, "traits": entry.traits, "context": entry.context}
             red = red_paths_in(sections, known)
             found.append((shown + key[len(prefix) :], _redacted(entry, sections, red) if red else entry))
