@@ -3,14 +3,8 @@
 from __future__ import annotations
 
 from streams.state.readers import Recent
+from tests.clocks import ManualClock
 
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Store:
@@ -24,7 +18,7 @@ class Store:
 
 
 async def test_a_value_is_read_again_only_once_it_is_older_than_every() -> None:
-    clock, store = Clock(), Store()
+    clock, store = ManualClock(), Store()
     recent: Recent[str, str] = Recent(1.0, keep=10, clock=clock)
     assert await recent.get("a", store.read) == "a:GREEN"
     store.value = "RED"
@@ -36,7 +30,7 @@ async def test_a_value_is_read_again_only_once_it_is_older_than_every() -> None:
 
 
 async def test_each_key_is_kept_apart_and_at_most_keep_of_them() -> None:
-    clock, store = Clock(), Store()
+    clock, store = ManualClock(), Store()
     recent: Recent[str, str] = Recent(1.0, keep=2, clock=clock)
     await recent.get("a", store.read)
     await recent.get("b", store.read)

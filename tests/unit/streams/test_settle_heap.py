@@ -11,14 +11,8 @@ from collections.abc import Iterator
 import pytest
 
 from streams.node.heap import FULL_COLLECTION_EVERY, Heap
+from tests.clocks import ManualClock
 
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Node:
@@ -35,12 +29,12 @@ def cycle() -> Node:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> ManualClock:
+    return ManualClock()
 
 
 @pytest.fixture
-def heap(clock: Clock) -> Iterator[Heap]:
+def heap(clock: ManualClock) -> Iterator[Heap]:
     thresholds = gc.get_threshold()
     gc.unfreeze()
     heap = Heap(thaw_every=60.0, clock=clock)
@@ -88,7 +82,7 @@ def test_young_collections_freeze_nothing(heap: Heap) -> None:
     assert any(o is later for o in gc.get_objects())
 
 
-def test_a_cycle_frozen_while_alive_is_freed_once_the_whole_heap_is_walked(heap: Heap, clock: Clock) -> None:
+def test_a_cycle_frozen_while_alive_is_freed_once_the_whole_heap_is_walked(heap: Heap, clock: ManualClock) -> None:
     heap.settle()
     held = cycle()
     alive = weakref.ref(held)
