@@ -7,7 +7,11 @@ of 100 events over 4 partitions is now 4 records of ~25 events (Snowplow's colle
 payloads do the same). Each user's events stay in one partition (the partition of their
 identity key, as before), in order within a record and across records.
 
-The wire form is JSON, each event as `schemas.event.encode_event` writes it::
+A record is framed: a first byte 0x01, then each event as a 4-byte big-endian
+length and its bytes (an envelope of ``schemas.sealed``, or, in tests, an event's wire
+form as ``schemas.event.encode_event`` writes it). The events are binary envelopes, so
+a JSON array could not hold them. Records of a log written before the framing are
+JSON and still read::
 
     {"events": [{"type": "track", "messageId": ..., ...}, ...]}
 
@@ -17,6 +21,7 @@ A record stays under ``RECORD_BYTES`` (the broker's and producer's message limit
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterable
 from typing import Final
 
@@ -27,24 +32,25 @@ from schemas.event import Event, decode_event
 
 RECORD_BYTES: Final = 256 * 1024
 
-_OPEN: Final = b'{"events":['
-_CLOSE: Final = b"]}"
+_FRAMED: Final = b"\x01"
+_LENGTH: Final = struct.Struct(">I")
 
 
 def event_records(encoded: Iterable[bytes], limit: int = RECORD_BYTES) -> list[bytes]:
     """Records of the encoded events, in order, each at most ``limit`` bytes (an event
     alone may be larger: it is a record of its own). No events, no records."""
     records: list[bytes] = []
-    chunk: list[bytes] = []
-    size = len(_OPEN) + len(_CLOSE)
+    chunk: list[bytes] = [_FRAMED]
+    size = len(_FRAMED)
+    pack = _LENGTH.pack
     for event in encoded:
-        if chunk and size + len(event) + 1 > limit:
-            records.append(_OPEN + b",".join(chunk) + _CLOSE)
-            chunk, size = [], len(_OPEN) + len(_CLOSE)
-        chunk.append(event)
-        size += len(event) + 1
-    if chunk:
-        records.append(_OPEN + b",".join(chunk) + _CLOSE)
+        if len(chunk) > 1 and size + _LENGTH.size + len(event) > limit:
+            records.append(b"".join(chunk))
+            chunk, size = [_FRAMED], len(_FRAMED)
+        chunk += (pack(len(event)), event)
+        size += _LENGTH.size + len(event)
+    if len(chunk) > 1:
+        records.append(b"".join(chunk))
     return records
 
 
@@ -56,12 +62,31 @@ _RECORD: Final = msgspec.json.Decoder(_Record)
 
 
 def record_items(value: bytes) -> list[bytes]:
-    """The events of a record, each still its own JSON bytes (what the timeline keeps);
+    """The events of a record, each still its own bytes (what the timeline keeps);
     ValueError naming what is wrong if ``value`` is no record at all."""
+    if value[:1] == _FRAMED:
+        return _framed_items(value)
     try:
         return [bytes(raw) for raw in _RECORD.decode(value).events]
     except msgspec.DecodeError as exc:
         raise ValueError(f"events: not a record: {exc}") from None
+
+
+def _framed_items(value: bytes) -> list[bytes]:
+    items: list[bytes] = []
+    at, end, unpack = len(_FRAMED), len(value), _LENGTH.unpack_from
+    while at < end:
+        if at + _LENGTH.size > end:
+            raise ValueError(f"events: a framed record ends inside the length of event {len(items)}")
+        (size,) = unpack(value, at)
+        at += _LENGTH.size
+        if at + size > end:
+            raise ValueError(f"events: event {len(items)} of a framed record is cut short ({end - at} of {size} bytes)")
+        items.append(value[at : at + size])
+        at += size
+    if not items:
+        raise ValueError("events: a framed record of no events")
+    return items
 
 
 def decode_events(value: bytes) -> list[Event | InvalidEventError]:

@@ -4,31 +4,58 @@ A subject is a person as the edge first sees them: the pseudonym of an event's
 primary identifier (``query.domain.pseudonyms``). Each subject has one or more data
 keys (random, 64 bytes; ``streams`` keeps them on a compacted topic of their own).
 Everything personal the node writes (each event on the log, a profile's row, an
-identifier's value) is sealed with AES-SIV under one of its subject's keys, the
-subject and key id bound in as associated data. Deleting a subject's keys makes every
-copy unreadable, wherever it went: the immutable log, changelogs, standby copies,
-RocksDB files.
+identifier's value) is sealed under one of its subject's keys. Deleting a subject's
+keys makes every copy unreadable, wherever it went: the immutable log, changelogs,
+standby copies, RocksDB files.
 
-AES-SIV is deterministic: the same plaintext under the same key seals to the same
-bytes, so a rebuild refolds the same sealed rows (and digests) as the live agents.
+A sealed value is an envelope naming its key, in one of two forms:
 
-A sealed value is stored as an envelope: ``{"s": subject, "k": key id, "c": base64}``.
+- **Rows** (``seal``): JSON, ``{"s": subject, "k": key id, "c": base64}``, sealed with
+  AES-SIV, the subject and key id bound in as associated data. AES-SIV is
+  deterministic: the same plaintext under the same key seals to the same bytes, so a
+  rebuild refolds the same sealed rows (and digests) as the live agents.
+- **Events on the log** (``seal_event``): binary, sealed with AES-256-GCM under a key
+  derived from the data key (HKDF-SHA256). Its 96-bit nonce is NIST SP 800-38D's
+  deterministic construction: 64 random bits drawn by each ``Sealer`` (again every 2^32
+  events), then a 32-bit count. Two sealers reuse a nonce under one key only if they
+  drew the same 64 bits: for N sealers that ever sealed under a key, below N²/2^65.
+  (``os.urandom`` per event cost the edge twice the cipher.) An event is sealed
+  once, at the edge, and every copy of it (a timeline row, a quarantined event) is
+  that envelope, so nothing needs it to be deterministic; GCM costs the edge a third
+  of what SIV does, and no base64::
+
+      0x01 | subject length (2 bytes) | subject | key id length (1 byte) | key id
+           | nonce (12 bytes) | ciphertext and tag
+
+  The header is not bound in as associated data: each key belongs to one subject and
+  key id, so a header that names another key names a key the ciphertext does not
+  open under.
+
+``read_envelope`` reads both forms; a log written before the binary form still opens.
 """
 
 from __future__ import annotations
 
 import base64
+import itertools
+import os
+import struct
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 import msgspec
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESSIV
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESSIV
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from schemas.errors import SchemaError
 
 KEY_BYTES: Final = 64  # AES-256-SIV
 _CACHE: Final = 4_096
+_BINARY: Final = 1  # the first byte of a binary envelope (a JSON one's is "{")
+_NONCE: Final = 12
+_EVENTS_KEY_INFO: Final = b"tracklog events AES-256-GCM"
 
 
 class SealError(SchemaError):
@@ -45,6 +72,14 @@ class KeyRef:
     key_id: str
 
 
+class Envelope(NamedTuple):
+    """An envelope as read: the key that sealed it, and what it holds."""
+
+    ref: KeyRef
+    ciphertext: bytes
+    binary: bool  # the events log's form (nonce and AES-GCM); else a row's (AES-SIV)
+
+
 class _Envelope(msgspec.Struct, frozen=True):
     s: str
     k: str
@@ -53,50 +88,158 @@ class _Envelope(msgspec.Struct, frozen=True):
 
 _ENVELOPE: Final = msgspec.json.Decoder(_Envelope)
 _ENCODER: Final = msgspec.json.Encoder()
+_TAIL: Final = b'"}'
+
+
+class _Key:
+    """One key, ready to seal and open with: its ciphers and envelopes' heads, each
+    made when first needed (the edge seals only events, the folds mostly rows)."""
+
+    __slots__ = ("ref", "material", "_rows", "_events")
+
+    def __init__(self, ref: KeyRef, material: bytes) -> None:
+        self.ref, self.material = ref, material
+        self._rows: tuple[AESSIV, list[bytes], bytes] | None = None
+        self._events: tuple[AESGCM, bytes] | None = None
+
+    def rows(self) -> tuple[AESSIV, list[bytes], bytes]:
+        """The rows' cipher, associated data and JSON envelope head."""
+        if self._rows is None:
+            ref = self.ref
+            head = _ENCODER.encode(_Envelope(ref.subject, ref.key_id, ""))[: -len(_TAIL)]
+            self._rows = (AESSIV(self.material), [_aad(ref)], head)
+        return self._rows
+
+    def events(self) -> tuple[AESGCM, bytes]:
+        """The events' cipher and binary envelope head."""
+        if self._events is None:
+            subject, key_id = self.ref.subject.encode(), self.ref.key_id.encode()
+            if len(subject) > 0xFFFF or len(key_id) > 0xFF:
+                raise SealError(f"a key of {self.ref.subject[:40]!r} has an id or subject too long to name")
+            head = b"".join((bytes((_BINARY,)), struct.pack(">H", len(subject)), subject, bytes((len(key_id),)), key_id))
+            derived = HKDF(hashes.SHA256(), 32, None, _EVENTS_KEY_INFO).derive(self.material)
+            self._events = (AESGCM(derived), head)
+        return self._events
 
 
 class Sealer:
     """Seals and opens values with key material (its ciphers kept, a bounded few)."""
 
     def __init__(self) -> None:
-        self._ciphers: dict[bytes, AESSIV] = {}
+        self._keys: dict[bytes, _Key] = {}
+        self._nonces = _Nonces()
 
-    def _cipher(self, material: bytes) -> AESSIV:
-        cipher = self._ciphers.get(material)
-        if cipher is None:
-            if len(self._ciphers) >= _CACHE:
-                self._ciphers.clear()
-            cipher = self._ciphers[material] = AESSIV(material)
-        return cipher
+    def _key(self, ref: KeyRef, material: bytes) -> _Key:
+        key = self._keys.get(material)
+        if key is None or key.ref is not ref:
+            if key is not None and key.ref == ref:
+                key.ref = ref  # the same key, named by another KeyRef: found by identity next
+            else:
+                if len(self._keys) >= _CACHE:
+                    self._keys.clear()
+                key = self._keys[material] = _Key(ref, material)
+        return key
 
     def seal(self, ref: KeyRef, material: bytes, plaintext: bytes) -> bytes:
-        """The envelope of ``plaintext`` sealed under ``material`` (``ref``'s key)."""
-        return _ENCODER.encode(_Envelope(ref.subject, ref.key_id, self.ciphertext(ref, material, plaintext)))
+        """The JSON envelope of ``plaintext`` sealed under ``material`` (``ref``'s key):
+        deterministic, for rows."""
+        cipher, aad, head = self._key(ref, material).rows()
+        return b"".join((head, base64.b64encode(cipher.encrypt(plaintext, aad)), _TAIL))
+
+    def seal_event(self, ref: KeyRef, material: bytes, plaintext: bytes) -> bytes:
+        """The binary envelope of ``plaintext`` sealed under ``material`` (``ref``'s
+        key): an event on the log."""
+        cipher, head = self._key(ref, material).events()
+        nonce = self._nonces.next()
+        return b"".join((head, nonce, cipher.encrypt(nonce, plaintext, None)))
 
     def ciphertext(self, ref: KeyRef, material: bytes, plaintext: bytes) -> str:
-        """The envelope's ``c``: ``plaintext`` sealed under ``material``, base64."""
-        return base64.b64encode(self._cipher(material).encrypt(plaintext, [_aad(ref)])).decode()
+        """A JSON envelope's ``c``: ``plaintext`` sealed under ``material``, base64."""
+        cipher, aad, _ = self._key(ref, material).rows()
+        return base64.b64encode(cipher.encrypt(plaintext, aad)).decode()
 
     def open(self, envelope: bytes, material: bytes) -> bytes:
         """The plaintext of ``envelope``, sealed under ``material``; SealError otherwise."""
-        ref, ciphertext = read_envelope(envelope)
-        return self.plaintext(ref, material, ciphertext)
+        return self.opened(read_envelope(envelope), material)
 
-    def plaintext(self, ref: KeyRef, material: bytes, ciphertext: str) -> bytes:
-        """What ``ciphertext`` (an envelope's ``c``) seals; SealError if it does not open."""
+    def opened(self, envelope: Envelope, material: bytes) -> bytes:
+        """What the read ``envelope`` seals; SealError if it does not open under ``material``."""
+        ref, ciphertext, binary = envelope
+        key = self._key(ref, material)
         try:
-            return self._cipher(material).decrypt(base64.b64decode(ciphertext), [_aad(ref)])
+            if binary:
+                return key.events()[0].decrypt(ciphertext[:_NONCE], ciphertext[_NONCE:], None)
+            cipher, aad, _ = key.rows()
+            return cipher.decrypt(ciphertext, aad)
         except (InvalidTag, ValueError) as exc:
             raise SealError(f"a sealed value of {ref.subject} does not open: {type(exc).__name__}") from None
 
+    def plaintext(self, ref: KeyRef, material: bytes, ciphertext: str) -> bytes:
+        """What ``ciphertext`` (a JSON envelope's ``c``) seals; SealError if it does not open."""
+        try:
+            raw = base64.b64decode(ciphertext)
+        except ValueError as exc:
+            raise SealError(f"a sealed value of {ref.subject} is not base64: {exc}") from None
+        return self.opened(Envelope(ref, raw, False), material)
 
-def read_envelope(envelope: bytes) -> tuple[KeyRef, str]:
-    """Which key sealed ``envelope``, and its ciphertext (base64); SealError if it is no envelope."""
+
+class _Nonces:
+    """96-bit nonces, none given twice: a random 64-bit field, then a 32-bit count."""
+
+    def __init__(self) -> None:
+        self._draw()
+
+    def _draw(self) -> None:
+        self._fixed, self._count = os.urandom(8), itertools.count()
+
+    def next(self) -> bytes:
+        count = next(self._count)
+        if count > 0xFFFFFFFF:
+            self._draw()
+            count = next(self._count)
+        return self._fixed + count.to_bytes(4, "big")
+
+
+def read_envelope(envelope: bytes) -> Envelope:
+    """Which key sealed ``envelope``, and what it holds; SealError if it is no envelope."""
+    if envelope[:1] == b"\x01":
+        return _read_binary(envelope)
     try:
         found = _ENVELOPE.decode(envelope)
-    except msgspec.DecodeError as exc:
+        return Envelope(KeyRef(found.s, found.k), base64.b64decode(found.c), False)
+    except (msgspec.DecodeError, ValueError) as exc:
         raise SealError(f"not a sealed value: {exc}") from None
-    return KeyRef(found.s, found.k), found.c
+
+
+def _read_binary(envelope: bytes) -> Envelope:
+    try:
+        (subject_length,) = struct.unpack_from(">H", envelope, 1)
+        subject_end = 3 + subject_length
+        key_id_end = subject_end + 1 + envelope[subject_end]
+        subject, key_id = envelope[3:subject_end].decode(), envelope[subject_end + 1 : key_id_end].decode()
+    except (struct.error, IndexError, UnicodeDecodeError) as exc:
+        raise SealError(f"not a sealed value: a binary envelope's header is cut short or not UTF-8 ({exc})") from None
+    if len(envelope) < key_id_end + _NONCE + 16 or not subject or not key_id:
+        raise SealError("not a sealed value: a binary envelope with no subject, key id, nonce or tag")
+    return Envelope(KeyRef(subject, key_id), envelope[key_id_end:], True)
+
+
+def json_envelope(envelope: bytes) -> bytes:
+    """``envelope`` as a JSON value, to carry inside a JSON record (a quarantined
+    event): a row's envelope as it is, a binary one as a base64 string."""
+    if envelope[:1] == b"\x01":
+        return b'"' + base64.b64encode(envelope) + b'"'
+    return envelope
+
+
+def from_json_envelope(value: bytes) -> bytes:
+    """The envelope ``json_envelope`` gave ``value`` of; SealError if it is none."""
+    if value[:1] == b'"':
+        try:
+            return base64.b64decode(msgspec.json.decode(value, type=str), validate=True)
+        except (msgspec.DecodeError, ValueError) as exc:
+            raise SealError(f"not a sealed value: {exc}") from None
+    return value
 
 
 def _aad(ref: KeyRef) -> bytes:

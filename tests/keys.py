@@ -40,9 +40,12 @@ def pseudonym(kind: str, value: str) -> str:
     return Pseudonyms(TEST_SECRET.encode()).value(kind, value)
 
 
-async def sealed_with_the_nodes_keys(bootstrap: str, keys_topic: str, subject: str, events: list[bytes]) -> list[bytes]:
+async def sealed_with_the_nodes_keys(
+    bootstrap: str, keys_topic: str, subject: str, events: list[bytes], *, rows: bool = False
+) -> list[bytes]:
     """``events`` (wire forms) sealed under ``subject``'s data key on the node's keys
-    topic (made there if it has none): what the node's edge would have written."""
+    topic (made there if it has none): what the node's edge would have written (or, with
+    ``rows``, sealed as the folds seal a row's value)."""
     keys = SubjectKeys(bootstrap, keys_topic)
     await keys.start()
     try:
@@ -50,7 +53,8 @@ async def sealed_with_the_nodes_keys(bootstrap: str, keys_topic: str, subject: s
     finally:
         await keys.stop()
     sealer = Sealer()
-    return [sealer.seal(ref, material, event) for event in events]
+    seal = sealer.seal if rows else sealer.seal_event
+    return [seal(ref, material, event) for event in events]
 
 
 def privacy(keys: Keys) -> Privacy:
@@ -66,4 +70,4 @@ def seal(privacy: Privacy, event: bytes, subject: str | None = None) -> bytes:
         subject = privacy.pseudonyms.of(primary).value
     assert isinstance(privacy.keys, MemoryKeys)
     ref, material = privacy.keys.make(subject)
-    return Sealer().seal(ref, material, event)
+    return Sealer().seal_event(ref, material, event)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -81,6 +82,10 @@ class DeadLetters:
         }
         if dead.index is not None:
             record["index"] = dead.index  # the item's place in the record
-        record["value"] = bytes(value or b"").decode("utf-8", "replace")
+        raw = bytes(value or b"")
+        try:
+            record["value"] = raw.decode()
+        except UnicodeDecodeError:  # an event sealed on the log is binary
+            record["valueBase64"] = base64.b64encode(raw).decode()
         key = message.key if isinstance(message.key, bytes) else None
         await self._outbox.send(self._topic, key, orjson.dumps(record))

@@ -86,7 +86,7 @@ class Sealing:
         if new:
             new = list(dict.fromkeys(new))
             keys.update(zip(new, await asyncio.gather(*(self._keys.key_for(s) for s in new))))
-        seal = self._sealer.seal
+        seal = self._sealer.seal_event
         return [
             (subject.encode(), seal(*keys[subject], encode_event(event))) for subject, event in zip(subjects, events)
         ]

@@ -31,7 +31,7 @@ from registry.plans import CompiledPlan, Violation
 from registry.plans.judge import InForce, Judgement, ViolationCount, ViolationRecord, judge, violation_to_dict
 from registry.plans.violations import ViolationType
 from schemas import Event, encode_event
-from schemas.sealed import KeyRef
+from schemas.sealed import KeyRef, json_envelope
 from streams.folds.privacy import Privacy
 
 PLAN: Final = b"plan"
@@ -162,7 +162,7 @@ class PlanGate:
                 "partition": partition,
                 "offset": offset,
                 "violations": [violation_to_dict(v) for v in judgement.violations],
-                "sealed": orjson.Fragment(sealed),
+                "sealed": orjson.Fragment(json_envelope(sealed)),
             }
             return Admission(event, sealed, rows, orjson.dumps(record))
         if judgement.omitted:

@@ -53,9 +53,9 @@ class Privacy:
     def open(self, envelope: bytes) -> tuple[bytes, KeyRef] | None:
         """The plaintext of ``envelope`` and the key it is sealed under; None when that
         key is not known here. SealError for bytes that are no envelope of it."""
-        ref, ciphertext = read_envelope(envelope)
-        material = self.keys.material(ref)
-        return None if material is None else (self.sealer.plaintext(ref, material, ciphertext), ref)
+        found = read_envelope(envelope)
+        material = self.keys.material(found.ref)
+        return None if material is None else (self.sealer.opened(found, material), found.ref)
 
     async def open_logged(self, envelope: bytes) -> tuple[bytes, KeyRef] | None:
         """``open`` for an envelope from the log: its key was written before it, so a key
@@ -84,4 +84,4 @@ class Privacy:
 
     def readable(self, envelope: bytes) -> bool:
         """Whether ``envelope``'s key is still known (without opening it)."""
-        return self.keys.material(read_envelope(envelope)[0]) is not None
+        return self.keys.material(read_envelope(envelope).ref) is not None

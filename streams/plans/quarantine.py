@@ -22,6 +22,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
 
 from schemas.log import event_records
+from schemas.sealed import SealError, from_json_envelope
 from streams.errors import BrokerUnavailableError
 from streams.folds.commands import KIND_HEADER
 from streams.kafka.topics import read_all
@@ -86,7 +87,7 @@ class Quarantine:
                 return 0
             by_partition: dict[int, list[bytes]] = defaultdict(list)
             for _, held in chosen:
-                by_partition[held.partition].append(bytes(held.sealed))
+                by_partition[held.partition].append(from_json_envelope(bytes(held.sealed)))
             marker = orjson.dumps({"source": source, "event": event, "upTo": read.end - 1})
             await self._send(
                 [(self._events, p, value, []) for p, items in sorted(by_partition.items()) for value in event_records(items)]
@@ -104,8 +105,10 @@ class Quarantine:
                 if kind == RELEASE:
                     read.releases.append(_RELEASE.decode(record.value or b""))
                 else:
-                    read.held.append((record.offset, _QUARANTINED.decode(record.value or b"")))
-            except msgspec.DecodeError:
+                    held = _QUARANTINED.decode(record.value or b"")
+                    from_json_envelope(bytes(held.sealed))  # releasable
+                    read.held.append((record.offset, held))
+            except (msgspec.DecodeError, SealError):
                 pass  # not ours; nothing to release
 
         await read_all(self._bootstrap, self._topic, collect)

@@ -137,7 +137,9 @@ def test_a_link_record_with_a_bad_entry_applies_the_rest_and_dead_letters_it(
     async def produce() -> None:
         # As route-events states it: pseudonyms, and their names sealed under the data
         # key of the event's subject (grace's).
-        names = await sealed_with_the_nodes_keys(kafka.bootstrap, f"{prefix}.keys", grace, [b"grace", b"tablet-3"])
+        names = await sealed_with_the_nodes_keys(
+            kafka.bootstrap, f"{prefix}.keys", grace, [b"grace", b"tablet-3"], rows=True
+        )
         good = {
             "l": {"a": {"k": "user_id", "v": grace}, "b": {"k": "anonymous_id", "v": tablet}},
             "c": {"m": "m9", "t": "identify", "ts": 1_795_000_000_000},

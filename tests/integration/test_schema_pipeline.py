@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import asyncio
 from typing import Any
 
@@ -132,7 +133,7 @@ def test_a_poison_message_is_dead_lettered_and_the_partition_goes_on(
     ]
     assert "JSON" in letters[0]["reason"]
     assert letters[1]["reason"].startswith("events[1]: messageId")
-    assert letters[1]["value"] == sealed[1].decode()  # the bad event alone, still sealed
+    assert base64.b64decode(letters[1]["valueBase64"]) == sealed[1]  # the bad event alone, still sealed
     metrics = httpx.get(f"{node.url}/metrics").text
     assert 'tracklog_dead_letters_total{agent="route-events"} 2.0' in metrics
 

@@ -59,6 +59,26 @@ def test_a_value_that_is_no_record_is_refused_naming_events(value: bytes) -> Non
         record_items(value)
 
 
-def test_the_wire_form_is_the_documented_json() -> None:
-    [record] = event_records([encode_event(_event(0))])
-    assert orjson.loads(record) == {"events": [orjson.loads(encode_event(_event(0)))]}
+def test_the_wire_form_is_framed_lengths_and_bytes() -> None:
+    events = [encode_event(_event(0)), b"\x01binary"]
+    [record] = event_records(events)
+    assert record == b"\x01" + b"".join(len(e).to_bytes(4, "big") + e for e in events)
+    assert record_items(record) == events
+
+
+def test_a_record_of_a_log_written_as_json_still_reads() -> None:
+    event = encode_event(_event(0))
+    assert decode_events(b'{"events":[' + event + b"]}") == [_event(0)]
+
+
+@pytest.mark.parametrize(
+    ("value", "names"),
+    [
+        (b"\x01", "of no events"),
+        (b"\x01\x00\x00", "inside the length of event 0"),
+        (b"\x01\x00\x00\x00\x02a\x00\x00\x00\x09abc", "event 1 of a framed record is cut short"),
+    ],
+)
+def test_a_framed_record_cut_short_is_refused_naming_where(value: bytes, names: str) -> None:
+    with pytest.raises(ValueError, match=names):
+        record_items(value)

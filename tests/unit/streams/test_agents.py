@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from types import SimpleNamespace
 from typing import Any
 
@@ -117,7 +118,7 @@ async def test_route_events_groups_a_steps_observations_by_schema_and_sets_a_bad
     assert (NAMES.identity_links, b"links") in topics
     dead = [orjson.loads(value) for topic, _, value, _ in outbox.sent if topic == NAMES.dead_letter]
     assert [(d["agent"], d["offset"], d.get("index")) for d in dead] == [("route-events", 10, 1), ("route-events", 11, None)]
-    assert dead[0]["value"].encode() == bad_event  # the event alone, still sealed
+    assert base64.b64decode(dead[0]["valueBase64"]) == bad_event  # the event alone, still sealed
     [(_, _, record, headers)] = [sent for sent in outbox.sent if sent[1] == ORDER]
     assert headers == [(KIND_HEADER, OBSERVATIONS)]
     assert [o.message_id for o in decode_observations(record)] == ["m0", "m2", "m3"]

@@ -9,7 +9,8 @@ import orjson
 from registry.plans import ConnectSettings, parse_rules
 from registry.plans.judge import InForce
 from registry.plans.violations import Invalid, UnplannedEvents, UnplannedProperties
-from schemas.sealed import read_envelope
+from schemas.log import record_items
+from schemas.sealed import from_json_envelope
 from streams.agents.route_events import route
 from streams.agents.steps import no_pace
 from streams.folds.commands import KIND_HEADER
@@ -62,7 +63,8 @@ async def test_a_plan_holds_from_where_its_record_falls_and_quarantines_and_omit
     assert _opened_timeline(p) == {"m5": {"n": 5}, "m1": {"n": 1}}
     assert [(q[0], orjson.loads(q[1])["messageId"]) for q in routed.quarantined] == [("web", "m6"), ("web", "m7")]
     quarantined = orjson.loads(routed.quarantined[0][1])
-    assert read_envelope(orjson.dumps(quarantined["sealed"]))[0].subject  # still sealed, as on the log
+    on_the_log = record_items(messages[2].value)[1]  # type: ignore[attr-defined]
+    assert from_json_envelope(orjson.dumps(quarantined["sealed"])) == on_the_log  # still sealed, as it came
     assert [(v["messageId"], v["violationType"], v["action"]) for v in routed.violations] == [
         ("m6", "OTHER", "QUARANTINED"),
         ("m7", "UNPLANNED_EVENT", "QUARANTINED"),
