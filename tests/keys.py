@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 
 from query.domain import primary_identifier
 from query.domain.pseudonyms import Pseudonyms
@@ -28,8 +29,8 @@ class MemoryKeys(Keys):
         material = self.known.get(ref)
         return None if material is None else (ref, material)
 
-    async def key_for(self, subject: str) -> tuple[KeyRef, bytes]:
-        return self.make(subject)
+    async def keys_for(self, subjects: Iterable[str]) -> dict[str, tuple[KeyRef, bytes]]:
+        return {subject: self.make(subject) for subject in subjects}
 
     def forget(self, subject: str) -> None:
         self.known.pop(KeyRef(subject, "k1"), None)

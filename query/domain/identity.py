@@ -137,10 +137,17 @@ def primary_identifier(event: Event) -> Identifier | None:
     This matches `Event.identity_key` (the `events` topic key), so rows keyed
     by it live in the partition that processes the event.
     """
+    primary = primary_named(event)
+    return None if primary is None else Identifier(*primary)
+
+
+def primary_named(event: Event) -> tuple[str, str] | None:
+    """`primary_identifier`'s (kind, value), without making an Identifier (the edge
+    asks it of every event)."""
     if event.user_id is not None:
-        return Identifier(USER_ID, event.user_id)
+        return USER_ID, event.user_id
     if event.anonymous_id is not None:
-        return Identifier(ANONYMOUS_ID, event.anonymous_id)
+        return ANONYMOUS_ID, event.anonymous_id
     return None
 
 
@@ -164,18 +171,17 @@ _USER_AND_ANONYMOUS_ONLY: Final = frozenset(
 )
 
 
-def identifiers_named(event: Event) -> list[Identifier]:
-    """The identifiers of `identifiers_of`, unsorted and perhaps repeated: cheap for the
-    common calls, which name a userId and an anonymousId at most (the edge asks it of
-    every event while a suppression is in force)."""
+def identifiers_named(event: Event) -> list[tuple[str, str]]:
+    """The (kind, value) of each identifier of `identifiers_of` but the primary one
+    (`primary_named`), unsorted and perhaps repeated: cheap for the common calls, which
+    name a userId and an anonymousId at most (the edge asks it of every event while a
+    suppression is in force)."""
     if event.type in _USER_AND_ANONYMOUS_ONLY and "externalIds" not in event.context:
-        found = []
-        if event.user_id is not None:
-            found.append(Identifier(USER_ID, event.user_id))
-        if event.anonymous_id is not None:
-            found.append(Identifier(ANONYMOUS_ID, event.anonymous_id))
-        return found
-    return identifiers_of(event)
+        if event.user_id is not None and event.anonymous_id is not None:
+            return [(ANONYMOUS_ID, event.anonymous_id)]
+        return []
+    primary = primary_named(event)
+    return [named for i in identifiers_of(event) if (named := (i.kind, i.value)) != primary]
 
 
 def links_of(event: Event) -> list[Link]:

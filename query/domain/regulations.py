@@ -266,6 +266,9 @@ class Regulations:
         ]
 
 
+SUPPRESSING: Final = frozenset({RegulationType.SUPPRESS_ONLY, RegulationType.SUPPRESS_WITH_DELETE})
+
+
 @dataclass
 class Suppressions:
     """The pseudonyms whose calls the edge answers 200 and does not write.
@@ -278,7 +281,7 @@ class Suppressions:
     _suppressed: dict[str, int] = field(default_factory=dict)  # pseudonym -> regulations
 
     def apply(self, regulation: Regulation) -> None:
-        if regulation.type in (RegulationType.SUPPRESS_ONLY, RegulationType.SUPPRESS_WITH_DELETE):
+        if regulation.type in SUPPRESSING:
             if regulation.id in self._by_regulation:
                 return
             members = frozenset(i.value for i in (*regulation.members, *regulation.subjects))
@@ -299,6 +302,9 @@ class Suppressions:
     def blocks(self, pseudonyms: Iterable[str]) -> bool:
         suppressed = self._suppressed
         return bool(suppressed) and any(p in suppressed for p in pseudonyms)
+
+    def __contains__(self, pseudonym: object) -> bool:
+        return pseudonym in self._suppressed
 
     def __len__(self) -> int:
         return len(self._suppressed)

@@ -143,8 +143,8 @@ class Ingest:
             self._metrics.inflight.dec()
 
     async def _admitted(self, request: Request, call: EventType | None) -> Response:
-        # Which regulations are in force is asked at once, while the body is read and
-        # parsed: the answer (a broker round trip) is usually there when it is needed.
+        # Which regulations are in force is asked at once, while the body is read, parsed
+        # and sealed (``Sealing.seal``): the answer, a broker round trip, comes meanwhile.
         in_force = asyncio.ensure_future(self._sealing.in_force())
         try:
             return await self._write(request, call, in_force)
@@ -180,16 +180,15 @@ class Ingest:
                     from_json=True,
                 )
             ]
-        await in_force
-        writable = self._sealing.writable(events)
-        if len(writable) < len(events):
+        sealed = await self._sealing.seal(events, in_force)
+        if sealed.suppressed:
             # A suppressed person's calls are answered as any other (SDKs must not retry
             # them) and not written.
-            self._metrics.suppressed.inc(len(events) - len(writable))
-        if writable:
+            self._metrics.suppressed.inc(sealed.suppressed)
+        if sealed.records:
             with self._metrics.produce_seconds.time():
-                await self._producer.send_events(await self._sealing.seal(writable))
-            self._metrics.ingested.labels(source).inc(len(writable))
+                await self._producer.send_events(sealed.records)
+            self._metrics.ingested.labels(source).inc(len(sealed.records))
         return SUCCESS
 
     def _authenticate(self, authorization: str | None, body: Mapping[str, Any]) -> str:

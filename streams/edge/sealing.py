@@ -12,11 +12,11 @@ answered as any other and not written.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
-from query.domain import identifiers_named, primary_identifier
+from query.domain import identifiers_named, primary_named
 from query.domain.pseudonyms import Pseudonyms
 from query.domain.regulations import Suppressions
 from schemas import Event, encode_event
@@ -29,9 +29,23 @@ class KeyMaker(Protocol):
     def current(self, subject: str, /) -> tuple[KeyRef, bytes] | None:
         """The key ``subject``'s values are sealed under, if it has one already."""
 
-    async def key_for(self, subject: str, /) -> tuple[KeyRef, bytes]:
-        """A key of ``subject``, made and acknowledged on the keys topic if it had none."""
+    async def keys_for(self, subjects: Iterable[str], /) -> dict[str, tuple[KeyRef, bytes]]:
+        """A key of each of ``subjects``, those with none made and acknowledged on the
+        keys topic at once."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class Sealed:
+    """What the edge writes of a call's events: each written one's (partition key,
+    envelope), in order, and how many it does not write (suppressed)."""
+
+    records: list[tuple[bytes, bytes]]
+    suppressed: int
+
+
+async def _now() -> None:
+    return None
 
 
 class Sealing:
@@ -55,38 +69,48 @@ class Sealing:
         if self._fresh is not None:
             await self._fresh()
 
-    def subject_of(self, event: Event) -> str:
-        """The pseudonym of the event's primary identifier (every call has one)."""
-        primary = primary_identifier(event)
-        assert primary is not None, "a parsed call has a userId or an anonymousId"
-        return self._pseudonyms.value(primary.kind, primary.value)
+    async def seal(self, events: Sequence[Event], in_force: Awaitable[None] | None = None) -> Sealed:
+        """The events no suppression covers, each sealed under its subject's key.
 
-    def writable(self, events: Sequence[Event]) -> list[Event]:
-        """The events no suppression covers (all of them, while none is in force)."""
-        if not len(self._suppressions):
-            return list(events)
-        value, blocks = self._pseudonyms.value, self._suppressions.blocks
-        # Each of its ids, previousId, email and external ids.
-        return [e for e in events if not blocks([value(i.kind, i.value) for i in identifiers_named(e)])]
-
-    async def seal(self, events: Sequence[Event]) -> list[tuple[bytes, bytes]]:
-        """Each event's (partition key, sealed envelope), in order. The keys of the
-        subjects new here are made at once (one round trip to the broker, not one each)."""
-        subjects = [self.subject_of(event) for event in events]
-        current = self._keys.current
+        ``in_force`` (this call's ``in_force()``, asked when the call came) is awaited
+        only once the events of people who have a key are sealed: the broker's answer
+        comes while the CPU seals, rather than the call waiting for it first. Then the
+        events a suppression covers are dropped (their envelopes unused), and the keys of
+        the subjects new here are made, at once (one round trip to the broker, not one
+        each): no key is made for a suppressed person.
+        """
+        value = self._pseudonyms.value
+        subjects = [_subject(event, value) for event in events]
+        current, seal = self._keys.current, self._sealer.seal_event
+        envelopes: list[bytes | None] = []
+        for subject, event in zip(subjects, events):
+            key = current(subject)
+            envelopes.append(None if key is None else seal(*key, encode_event(event)))
+        await (in_force or _now())
+        kept: Sequence[int] = range(len(events))
+        if len(self._suppressions):
+            kept = [i for i in kept if not self._covered(events[i], subjects[i])]
         keys: dict[str, tuple[KeyRef, bytes]] = {}
-        new: list[str] = []
-        for subject in subjects:
-            if subject not in keys:
-                found = current(subject)
-                if found is None:
-                    new.append(subject)
-                else:
-                    keys[subject] = found
+        new = [subjects[i] for i in kept if envelopes[i] is None]
         if new:
-            new = list(dict.fromkeys(new))
-            keys.update(zip(new, await asyncio.gather(*(self._keys.key_for(s) for s in new))))
-        seal = self._sealer.seal_event
-        return [
-            (subject.encode(), seal(*keys[subject], encode_event(event))) for subject, event in zip(subjects, events)
-        ]
+            keys = await self._keys.keys_for(new)
+        records = []
+        for i in kept:
+            envelope = envelopes[i]
+            if envelope is None:
+                envelope = seal(*keys[subjects[i]], encode_event(events[i]))
+            records.append((subjects[i].encode(), envelope))
+        return Sealed(records, len(events) - len(kept))
+
+    def _covered(self, event: Event, subject: str) -> bool:
+        """Whether a suppression covers any identifier of ``event``: its ids, previousId,
+        email and external ids (``subject`` is its primary one's pseudonym)."""
+        suppressions, value = self._suppressions, self._pseudonyms.value
+        return subject in suppressions or any(value(*named) in suppressions for named in identifiers_named(event))
+
+
+def _subject(event: Event, pseudonym: Callable[[str, str], str]) -> str:
+    """The pseudonym of the event's primary identifier (every call has one)."""
+    primary = primary_named(event)
+    assert primary is not None, "a parsed call has a userId or an anonymousId"
+    return pseudonym(*primary)

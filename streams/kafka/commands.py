@@ -54,12 +54,13 @@ class CommandTopic:
         """Return once this node's copy has folded the record at ``offset``."""
         await self.follower.wait_for(0, offset, self._timeout)
 
-    async def fresh(self) -> None:
-        """Return once this copy holds every record the topic held when called.
+    async def fresh(self, within: float = 0.0) -> None:
+        """Return once this copy holds every record the topic held when called, or at
+        some moment since ``within`` seconds before (``Follower.fresh``).
 
         Raises BrokerUnavailableError when the broker does not say how far that is.
         """
         try:
-            await self.follower.fresh(self._timeout)
+            await self.follower.fresh(self._timeout, within)
         except (KafkaError, TimeoutError) as exc:
             raise BrokerUnavailableError(f"the broker did not say how far {self._name} goes: {exc!r}") from exc

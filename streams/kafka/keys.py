@@ -52,6 +52,8 @@ class SubjectKeys:
         self._topic = topic
         self._timeout = timeout
         self._keys: dict[str, dict[str, bytes]] = {}  # subject -> key id -> material
+        # subject -> its first key, as ``current`` gives it (asked of every event).
+        self._current: dict[str, tuple[KeyRef, bytes]] = {}
         self._making: dict[str, asyncio.Future[KeyRef]] = {}
         self._follower = Follower(bootstrap, topic, self._apply, name="subject-keys")
         self._producer: AIOKafkaProducer | None = None
@@ -84,7 +86,11 @@ class SubjectKeys:
         if record.value is None:
             self._drop(ref)
         elif len(record.value) == KEY_BYTES:
-            self._keys.setdefault(ref.subject, {})[ref.key_id] = record.value
+            self._add(ref, record.value)
+
+    def _add(self, ref: KeyRef, material: bytes) -> None:
+        self._keys.setdefault(ref.subject, {})[ref.key_id] = material
+        self._choose(ref.subject, ref)
 
     def _drop(self, ref: KeyRef) -> None:
         keys = self._keys.get(ref.subject)
@@ -92,6 +98,19 @@ class SubjectKeys:
             keys.pop(ref.key_id, None)
             if not keys:
                 del self._keys[ref.subject]
+        self._choose(ref.subject)
+
+    def _choose(self, subject: str, added: KeyRef | None = None) -> None:
+        keys = self._keys.get(subject)
+        if keys:
+            key_id = min(keys)
+            chosen = self._current.get(subject)
+            if chosen is not None and chosen[0].key_id == key_id and chosen[1] == keys[key_id]:
+                return  # the same key, as the same KeyRef: sealers find it by identity
+            ref = added if added is not None and added.key_id == key_id else KeyRef(subject, key_id)
+            self._current[subject] = (ref, keys[key_id])
+        else:
+            self._current.pop(subject, None)
 
     # -- looking keys up -----------------------------------------------------------
 
@@ -107,43 +126,62 @@ class SubjectKeys:
 
     def current(self, subject: str) -> tuple[KeyRef, bytes] | None:
         """The key new values of ``subject`` are sealed under (its first), if any."""
-        keys = self._keys.get(subject)
-        if not keys:
-            return None
-        key_id = min(keys)
-        return KeyRef(subject, key_id), keys[key_id]
+        return self._current.get(subject)
 
     async def key_for(self, subject: str) -> tuple[KeyRef, bytes]:
         """A key of ``subject``: its first, or a new one written to the topic (acked)."""
-        found = self.current(subject)
-        if found is not None:
-            return found
-        making = self._making.get(subject)
-        if making is None:
-            making = self._making[subject] = asyncio.get_running_loop().create_future()
+        return (await self.keys_for([subject]))[subject]
+
+    async def keys_for(self, subjects: Iterable[str]) -> dict[str, tuple[KeyRef, bytes]]:
+        """A key of each of ``subjects``: its first, or a new one. The new ones are
+        written to the topic at once and acknowledged (one round trip, however many);
+        a subject another call is making a key for gets that one."""
+        found: dict[str, tuple[KeyRef, bytes]] = {}
+        waiting: dict[str, asyncio.Future[KeyRef]] = {}
+        new: dict[str, asyncio.Future[KeyRef]] = {}
+        for subject in subjects:
+            if subject in found or subject in waiting or subject in new:
+                continue
+            current = self.current(subject)
+            if current is not None:
+                found[subject] = current
+            elif subject in self._making:
+                waiting[subject] = self._making[subject]
+            else:
+                new[subject] = self._making[subject] = asyncio.get_running_loop().create_future()
+        if new:
             try:
-                making.set_result(await self._make(subject))
+                refs = await self._make(list(new))
             except BaseException as exc:
-                making.set_exception(exc)
+                for making in new.values():
+                    making.set_exception(exc)
+                    making.exception()  # retrieved: this call raises it
                 raise
             finally:
-                del self._making[subject]
-        ref = await asyncio.shield(making)
-        material = self.material(ref)
-        assert material is not None
-        return ref, material
+                for subject in new:
+                    del self._making[subject]
+            for ref in refs:
+                new[ref.subject].set_result(ref)
+                waiting[ref.subject] = new[ref.subject]
+        for subject, making in waiting.items():
+            ref = await asyncio.shield(making)
+            material = self.material(ref)
+            assert material is not None
+            found[subject] = ref, material
+        return found
 
-    async def _make(self, subject: str) -> KeyRef:
+    async def _make(self, subjects: list[str]) -> list[KeyRef]:
         producer = self._producer
         assert producer is not None, "this node does not make keys (started with write=False)"
-        ref, material = KeyRef(subject, os.urandom(8).hex()), os.urandom(KEY_BYTES)
+        made = [(KeyRef(subject, os.urandom(8).hex()), os.urandom(KEY_BYTES)) for subject in subjects]
         try:
-            sent = await producer.send(self._topic, key=_record_key(ref), value=material)
-            await asyncio.wait_for(sent, self._timeout)
+            sends = [await producer.send(self._topic, key=_record_key(ref), value=material) for ref, material in made]
+            await asyncio.wait_for(asyncio.gather(*sends), self._timeout)
         except (KafkaError, TimeoutError) as exc:
             raise BrokerUnavailableError(f"the broker did not take a new data key: {exc!r}") from exc
-        self._keys.setdefault(subject, {})[ref.key_id] = material
-        return ref
+        for ref, material in made:
+            self._add(ref, material)
+        return [ref for ref, _ in made]
 
     async def forget(self, subjects: Iterable[str]) -> int:
         """Delete every key of ``subjects``: tombstones on the topic (acked), and gone

@@ -74,7 +74,7 @@ class Node:
         ingest = Ingest(
             producer=self.producer,
             sealing=Sealing(
-                tracklog.keys, tracklog.pseudonyms, self.regulations.suppressions, self.regulations.fresh
+                tracklog.keys, tracklog.pseudonyms, self.regulations.suppressions, self.regulations.in_force
             ),
             source_for_key=settings.source_for_key,
             dev=settings.dev,

@@ -104,10 +104,10 @@ async def import_file(
 
 async def _send(batch: list[Event], producer: EventProducer, sealing: Sealing, report: ImportReport) -> None:
     """Sealed as the edge seals them; a suppressed person's events are not written."""
-    writable = sealing.writable(batch)
-    report.suppressed += len(batch) - len(writable)
-    await producer.send_events(await sealing.seal(writable))
-    report.events += len(writable)
+    sealed = await sealing.seal(batch)
+    report.suppressed += sealed.suppressed
+    await producer.send_events(sealed.records)
+    report.events += len(sealed.records)
 
 
 async def import_files(

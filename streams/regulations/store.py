@@ -6,6 +6,7 @@ as pseudonyms: the id in clear goes nowhere (not on the log, not in a table).
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -14,6 +15,7 @@ from query.domain.identity import normalise_email
 from query.domain.pseudonyms import Pseudonyms
 from query.domain.regulations import (
     SUBJECT_KINDS,
+    SUPPRESSING,
     Regulation,
     RegulationState,
     RegulationType,
@@ -22,7 +24,7 @@ from query.domain.regulations import (
     summary,
 )
 from streams.regulations.executor import now_ms
-from streams.regulations.log import RegulationLog
+from streams.regulations.log import SETTLED, RegulationLog
 
 
 class LoggedRegulations:
@@ -62,6 +64,8 @@ class LoggedRegulations:
             created_at_ms=now_ms(),
         )
         await self._log.applied(await self._log.append(regulation))
+        if kind in SUPPRESSING:
+            await asyncio.sleep(SETTLED)  # until every node's edge holds it (``RegulationLog``)
         return self._log.regulations.states[regulation.id]
 
     def get(self, regulation_id: str) -> RegulationState | None:

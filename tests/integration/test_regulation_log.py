@@ -54,3 +54,19 @@ async def test_callers_waiting_at_once_share_one_answer(two_copies: tuple[Regula
     await asyncio.gather(*(reader.fresh() for _ in range(200)))
     assert len(reader.suppressions) == 5
 
+
+
+async def test_a_copy_found_complete_lately_answers_at_once_and_one_asked_now_sees_everything(
+    two_copies: tuple[RegulationLog, RegulationLog],
+) -> None:
+    writer, reader = two_copies
+    await reader.fresh()  # a round: complete as of now
+    as_of = reader.follower.fresh_as_of
+    await writer.append(_suppression(1))
+    # Within a minute of that round the copy is fresh enough: answered from it, no round
+    # asked (the edge asks with IN_FORCE_WITHIN).
+    await reader.fresh(within=60)
+    assert reader.follower.fresh_as_of == as_of
+    await reader.fresh()  # a round asked now, which the suppression written before is in
+    assert reader.follower.fresh_as_of > as_of
+    assert reader.suppressions.blocks(["pseudonym-1"])

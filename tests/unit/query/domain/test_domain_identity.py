@@ -21,6 +21,7 @@ from query.domain.identity import (
     link,
     links_of,
     primary_identifier,
+    primary_named,
 )
 from schemas.event import EventType
 from tests.unit.query.domain.builders import make_event
@@ -145,5 +146,8 @@ def test_the_shortcut_for_calls_with_only_user_and_anonymous_ids_agrees_with_the
 
 
 @given(linking_events())
-def test_the_identifiers_named_are_the_identifiers_of_the_event(e: object) -> None:
-    assert sorted(set(identifiers_named(e)), key=identifier_order) == identifiers_of(e)  # type: ignore[arg-type]
+def test_the_primary_identifier_and_the_identifiers_named_are_the_identifiers_of_the_event(e: object) -> None:
+    primary, others = primary_named(e), identifiers_named(e)  # type: ignore[arg-type]
+    assert primary not in others
+    named = {Identifier(*i) for i in [primary, *others] if i is not None}
+    assert sorted(named, key=identifier_order) == identifiers_of(e)  # type: ignore[arg-type]
