@@ -2,9 +2,10 @@
 
 Before an event goes onto the log, its subject (the pseudonym of its primary
 identifier) gets a data key if it has none (``streams.kafka.keys``: written and acked
-first), and the event's whole wire form is sealed under it (``schemas.sealed``). The
-log holds the envelope, partitioned by the subject, so a user's events stay in one
-partition, in order; nothing on it names or describes the person in clear.
+first), and the event's whole wire form is sealed under it (``schemas.sealed``'s
+binary envelope). The log holds the envelope, partitioned by the subject, so a user's
+events stay in one partition, in order; nothing on it names or describes the person
+in clear.
 
 A call that carries any identifier of a suppressed person (a SUPPRESS regulation) is
 answered as any other and not written.
@@ -63,9 +64,9 @@ class Sealing:
         self._sealer = Sealer()
 
     async def in_force(self) -> None:
-        """Return once ``suppressions`` holds every regulation the log held when called
-        (``streams.regulations.log.RegulationLog.fresh``): a suppression another node
-        acknowledged a moment ago holds for the call being answered here."""
+        """Return once ``suppressions`` holds every regulation acknowledged a moment
+        before this call or earlier (``streams.regulations.log.RegulationLog.in_force``):
+        a suppression another node's createRegulation answered holds for it."""
         if self._fresh is not None:
             await self._fresh()
 

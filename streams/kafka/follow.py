@@ -5,7 +5,8 @@ consumer group (each node needs every record), into a copy in memory: ``apply`` 
 called once per record, in each partition's order. ``caught_up`` returns once the copy
 holds everything the topic held when it was called, so a node can tell "not written
 yet" from "not there"; ``fresh`` does the same while the copy is followed, with one
-round trip to the broker shared by everyone waiting at the time.
+round trip to the broker shared by everyone waiting at the time (or none, for a caller
+content with a copy that a round a moment ago found complete).
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ import time
 from collections.abc import Callable
 from typing import Final
 
-from aiokafka import AIOKafkaClient, AIOKafkaConsumer
-from aiokafka.protocol.offset import OffsetRequest
-from aiokafka.structs import ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import ConsumerRecord
 
 from streams.kafka.topics import assign_all
 from streams.signals import Changed
@@ -35,7 +35,6 @@ def clock() -> float:
 
 
 _CLOCK: Final = getattr(time, "CLOCK_BOOTTIME", time.CLOCK_MONOTONIC)
-_LATEST = -1  # ListOffsets' timestamp for the end of a partition
 
 
 class Follower:
@@ -57,12 +56,9 @@ class Follower:
         self.fresh_as_of = float("-inf")
         # ``fresh`` asks on a connection of its own: a broker answers a connection's
         # requests in order, so behind the follower's fetch (a long poll of up to
-        # fetch_max_wait_ms) a ListOffsets would wait half a second. It sends the
-        # request itself: the consumer's end_offsets cost ~200 µs of CPU a round, a
-        # tenth of what the edge spends on a request of 100 events.
-        self._offsets: AIOKafkaClient | None = None
+        # fetch_max_wait_ms) a ListOffsets would wait half a second.
+        self._offsets: AIOKafkaConsumer | None = None
         self._asking: set[asyncio.Task[None]] = set()
-        self._timeout = 10.0  # a round's, the last ``fresh`` caller's
 
     async def start(self, *, follow: bool = True) -> None:
         """Read the topic to its end, then (``follow``) follow it in the background."""
@@ -74,9 +70,8 @@ class Follower:
             await consumer.seek_to_beginning(*partitions)
         await self.caught_up()
         if follow:
-            self._offsets = AIOKafkaClient(bootstrap_servers=self._bootstrap)
-            await self._offsets.bootstrap()
-            self._offsets.add_topic(self._topic)
+            self._offsets = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, group_id=None, enable_auto_commit=False)
+            await self._offsets.start()
             self._task = asyncio.create_task(self._follow(), name=self._name)
 
     async def stop(self) -> None:
@@ -84,10 +79,9 @@ class Follower:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        if self._consumer is not None:
-            await self._consumer.stop()
-        if self._offsets is not None:
-            await self._offsets.close()
+        for consumer in (self._consumer, self._offsets):
+            if consumer is not None:
+                await consumer.stop()
 
     async def caught_up(self) -> None:
         """Return once every record the topic held when called has been applied."""
@@ -111,12 +105,11 @@ class Follower:
         """
         if within and self.fresh_as_of >= clock() - within:
             return
-        self._timeout = timeout
         if self._round is None:
             self._round = asyncio.get_running_loop().create_future()
             # Retrieved even when every caller has given up on it.
             self._round.add_done_callback(lambda done: done.cancelled() or done.exception())
-            asyncio.get_running_loop().call_soon(self._ask)
+            asyncio.get_running_loop().call_soon(self._ask, timeout)
         # The round's own request times out (``_ask``); shielded, a caller that gives up
         # does not cancel it for the others.
         asked, ends = await asyncio.shield(self._round)
@@ -126,23 +119,20 @@ class Follower:
             )
         self.fresh_as_of = max(self.fresh_as_of, asked)
 
-    def _ask(self) -> None:
+    def _ask(self, timeout: float) -> None:
         round_, self._round = self._round, None  # later callers start the next round
         assert round_ is not None
         consumer, offsets = self._consumer, self._offsets
         assert consumer is not None and offsets is not None, f"{self._name}: start() first, to follow"
 
         async def ask() -> None:
-            partitions, asked = list(consumer.assignment()), clock()
+            asked = clock()  # before the request goes: the broker answers after
             try:
-                ends = await asyncio.wait_for(_end_offsets(offsets, self._topic, partitions), self._timeout)
-                if ends is None:  # a leader moved, or an answer of an old version
-                    found = await asyncio.wait_for(consumer.end_offsets(partitions), self._timeout)
-                    ends = {tp.partition: end for tp, end in found.items()}
+                ends = await asyncio.wait_for(offsets.end_offsets(list(consumer.assignment())), timeout)
             except Exception as exc:  # every caller of this round gets it
                 round_.set_exception(exc)
             else:
-                round_.set_result((asked, ends))
+                round_.set_result((asked, {tp.partition: end for tp, end in ends.items()}))
 
         task = asyncio.get_running_loop().create_task(ask(), name=f"{self._name}-fresh")
         self._asking.add(task)
@@ -182,26 +172,3 @@ class Follower:
         if moved:
             self.changed.notify()
 
-
-async def _end_offsets(client: AIOKafkaClient, topic: str, partitions: list[TopicPartition]) -> dict[int, int] | None:
-    """The end offset of each of ``partitions``: one ListOffsets request to each leader.
-    None when a leader is not known or answers with an error (or in version 0)."""
-    by_leader: dict[int, list[tuple[int, int]]] = {}
-    for tp in partitions:
-        leader = client.cluster.leader_for_partition(tp)
-        if leader is None or leader < 0:
-            client.force_metadata_update()
-            return None
-        by_leader.setdefault(leader, []).append((tp.partition, _LATEST))
-    ends: dict[int, int] = {}
-    for leader, asked in by_leader.items():
-        response = await client.send(leader, OffsetRequest(-1, 0, [(topic, asked)]))
-        if response.API_VERSION == 0:
-            return None
-        for _, answers in response.topics:
-            for partition, error_code, *_, offset in answers:
-                if error_code:
-                    client.force_metadata_update()
-                    return None
-                ends[partition] = offset
-    return ends
