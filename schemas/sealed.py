@@ -131,13 +131,12 @@ class Sealer:
 
     def _key(self, ref: KeyRef, material: bytes) -> _Key:
         key = self._keys.get(material)
-        if key is None or key.ref is not ref:
-            if key is not None and key.ref == ref:
-                key.ref = ref  # the same key, named by another KeyRef: found by identity next
-            else:
-                if len(self._keys) >= _CACHE:
-                    self._keys.clear()
-                key = self._keys[material] = _Key(ref, material)
+        # The edge's KeyRef is the same object each time (``SubjectKeys.current``): no
+        # dataclass __eq__ on its hot path.
+        if key is None or (key.ref is not ref and key.ref != ref):
+            if len(self._keys) >= _CACHE:
+                self._keys.clear()
+            key = self._keys[material] = _Key(ref, material)
         return key
 
     def seal(self, ref: KeyRef, material: bytes, plaintext: bytes) -> bytes:
