@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 
 import pytest
@@ -46,13 +47,23 @@ def test_events_are_sealed_under_a_new_nonce_each_rows_the_same_way_each_time() 
     assert Sealer().seal(REF, MATERIAL, b"same") == sealer.seal(REF, MATERIAL, b"same")  # a rebuild's rows
 
 
-def test_no_nonce_repeats_across_the_count_wrapping() -> None:
+def test_a_sealers_nonces_count_up_from_a_random_start_another_sealer_does_not_share() -> None:
+    first, second = Sealer(), Sealer()
+    nonces = [read_envelope(first.seal_event(REF, MATERIAL, b"e")).ciphertext[:12] for _ in range(3)]
+    prepared = first.event_sealer(REF, MATERIAL)
+    nonces.append(read_envelope(prepared(b"e")).ciphertext[:12])  # one count for both ways in
+    counts = [int.from_bytes(nonce, "big") for nonce in nonces]
+    assert counts == list(range(counts[0], counts[0] + 4))
+    other = int.from_bytes(read_envelope(second.seal_event(REF, MATERIAL, b"e")).ciphertext[:12], "big")
+    assert abs(other - counts[0]) > 2**32  # 2^-63 odds of a false failure
+
+
+def test_the_start_leaves_room_to_count_without_running_out_of_96_bits() -> None:
     sealer = Sealer()
-    nonces = sealer._nonces
-    nonces._count = iter(range(0xFFFF_FFFE, 0x1_0000_0001))  # type: ignore[assignment]
-    drawn = [nonces.next() for _ in range(4)]
-    assert len(set(drawn)) == 4
-    assert drawn[0][:8] == drawn[1][:8] != drawn[2][:8]  # a fresh random field past the wrap
+    highest = 2**96 - 2**64 - 1
+    sealer._nonces = itertools.count(highest)
+    nonces = [read_envelope(sealer.seal_event(REF, MATERIAL, b"e")).ciphertext[:12] for _ in range(3)]
+    assert nonces == [(highest + n).to_bytes(12, "big") for n in range(3)]
 
 
 def test_a_row_is_the_json_envelope_a_log_written_before_held() -> None:
