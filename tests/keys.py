@@ -20,6 +20,8 @@ class MemoryKeys(Keys):
     """Subjects' data keys made in memory: the edge's ``KeyMaker`` and the folds'
     ``KeyBook`` in one."""
 
+    forgotten = 0
+
     def make(self, subject: str) -> tuple[KeyRef, bytes]:
         ref = KeyRef(subject, "k1")
         return ref, self.known.setdefault(ref, os.urandom(KEY_BYTES))
@@ -32,8 +34,13 @@ class MemoryKeys(Keys):
     async def keys_for(self, subjects: Iterable[str]) -> dict[str, tuple[KeyRef, bytes]]:
         return {subject: self.make(subject) for subject in subjects}
 
+    @property
+    def replaced(self) -> int:
+        """How many keys were forgotten (a key once made is never replaced)."""
+        return self.forgotten
+
     def forget(self, subject: str) -> None:
-        self.known.pop(KeyRef(subject, "k1"), None)
+        self.forgotten += self.known.pop(KeyRef(subject, "k1"), None) is not None
 
 
 def pseudonym(kind: str, value: str) -> str:

@@ -171,17 +171,26 @@ _USER_AND_ANONYMOUS_ONLY: Final = frozenset(
 )
 
 
+def named_by_ids_alone(event: Event) -> bool:
+    """Whether the event's identifiers are its userId and anonymousId alone (most
+    calls): no traits, previousId or externalIds name another."""
+    return event.type in _USER_AND_ANONYMOUS_ONLY and "externalIds" not in event.context
+
+
 def identifiers_named(event: Event) -> list[tuple[str, str]]:
     """The (kind, value) of each identifier of `identifiers_of` but the primary one
     (`primary_named`), unsorted and perhaps repeated: cheap for the common calls, which
     name a userId and an anonymousId at most (the edge asks it of every event while a
     suppression is in force)."""
-    if event.type in _USER_AND_ANONYMOUS_ONLY and "externalIds" not in event.context:
+    if named_by_ids_alone(event):
         if event.user_id is not None and event.anonymous_id is not None:
             return [(ANONYMOUS_ID, event.anonymous_id)]
         return []
     primary = primary_named(event)
-    return [named for i in identifiers_of(event) if (named := (i.kind, i.value)) != primary]
+    named = [(i.kind, i.value) for i in (*_previous_ids(event), *_email(event), *_external_ids(event))]
+    if event.user_id is not None and event.anonymous_id is not None:
+        named.append((ANONYMOUS_ID, event.anonymous_id))
+    return [i for i in named if i != primary]
 
 
 def links_of(event: Event) -> list[Link]:
@@ -190,7 +199,7 @@ def links_of(event: Event) -> list[Link]:
     Blocked values are not filtered here: `apply_link` refuses them, so a
     refusal is seen and counted where the graph is folded.
     """
-    if event.type in _USER_AND_ANONYMOUS_ONLY and "externalIds" not in event.context:
+    if named_by_ids_alone(event):
         # The common case, and the result of the general path for it: only a track,
         # page, screen or group that carries both ids states a link, between them.
         if event.user_id is None or event.anonymous_id is None:

@@ -279,6 +279,8 @@ class Suppressions:
 
     _by_regulation: dict[str, frozenset[str]] = field(default_factory=dict)
     _suppressed: dict[str, int] = field(default_factory=dict)  # pseudonym -> regulations
+    # How many times the set changed: what was found covered or not holds while it stays.
+    changes: int = field(default=0, compare=False)
 
     def apply(self, regulation: Regulation) -> None:
         if regulation.type in SUPPRESSING:
@@ -286,11 +288,13 @@ class Suppressions:
                 return
             members = frozenset(i.value for i in (*regulation.members, *regulation.subjects))
             self._by_regulation[regulation.id] = members
+            self.changes += 1
             for member in members:
                 self._suppressed[member] = self._suppressed.get(member, 0) + 1
         elif regulation.type is RegulationType.UNSUPPRESS:
             subjects = {i.value for i in regulation.subjects}
             lifted = [rid for rid, members in self._by_regulation.items() if members & subjects]
+            self.changes += bool(lifted)
             for rid in lifted:
                 for member in self._by_regulation.pop(rid):
                     left = self._suppressed[member] - 1

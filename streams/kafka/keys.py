@@ -54,6 +54,9 @@ class SubjectKeys:
         self._keys: dict[str, dict[str, bytes]] = {}  # subject -> key id -> material
         # subject -> its first key, as ``current`` gives it (asked of every event).
         self._current: dict[str, tuple[KeyRef, bytes]] = {}
+        # How many times a subject's current key was replaced or dropped: a sealer that
+        # kept keys by subject keeps them while this stays.
+        self.replaced = 0
         self._making: dict[str, asyncio.Future[KeyRef]] = {}
         self._follower = Follower(bootstrap, topic, self._apply, name="subject-keys")
         self._producer: AIOKafkaProducer | None = None
@@ -109,8 +112,9 @@ class SubjectKeys:
                 return  # the same key, as the same KeyRef: sealers find it by identity
             ref = added if added is not None and added.key_id == key_id else KeyRef(subject, key_id)
             self._current[subject] = (ref, keys[key_id])
-        else:
-            self._current.pop(subject, None)
+            self.replaced += chosen is not None
+        elif self._current.pop(subject, None) is not None:
+            self.replaced += 1
 
     # -- looking keys up -----------------------------------------------------------
 

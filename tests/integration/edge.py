@@ -46,7 +46,7 @@ def edge_app(
     ``keys``; ``ingest`` goes to Ingest."""
     settings = Settings(write_keys="test-key=web")  # type: ignore[arg-type]
     metrics = metrics or Metrics()
-    sealing = Sealing(keys, Pseudonyms(TEST_SECRET.encode()), suppressions or Suppressions())
+    sealing = Sealing(keys, Pseudonyms(TEST_SECRET.encode()), Suppressions() if suppressions is None else suppressions)
     edge = Ingest(
         producer=producer,
         sealing=sealing,

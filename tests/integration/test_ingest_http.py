@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,11 @@ import orjson
 import pytest
 from aiokafka.partitioner import murmur2
 
+from query.domain import Identifier
+from query.domain.regulations import Regulation, RegulationType, SubjectType, Suppressions
+from schemas import decode_event
+from schemas.log import record_items
+from schemas.sealed import SealError, Sealer
 from streams.ops.broker import EmbeddedBroker
 from streams.kafka.producer import EventProducer
 from streams.settings import Settings
@@ -233,3 +239,43 @@ async def test_browsers_may_post_from_any_origin(client: httpx.AsyncClient) -> N
     )
     assert response.status_code == 200, response.text
     assert response.headers["access-control-allow-origin"] == "*"
+
+
+def _suppressing(kind: str, value: str, n: int) -> Regulation:
+    member = Identifier(kind, Pseudonyms(TEST_SECRET.encode()).value(kind, value))
+    return Regulation(f"r-{n}", RegulationType.SUPPRESS_ONLY, SubjectType.USER_ID, (member,), (member,), 0)
+
+
+async def test_a_person_the_edge_knows_is_suppressed_and_sealed_anew_as_soon_as_that_changes(
+    producer: EventProducer, kafka: EmbeddedBroker, topic: str
+) -> None:
+    # The edge keeps each person it met ready (their subject, sealer and whether they are
+    # suppressed): a suppression or a deleted key that comes later holds for the next call.
+    keys, suppressions = MemoryKeys(), Suppressions()
+    track = {"type": "track", "userId": "u1", "anonymousId": "a1", "event": "Viewed"}
+    identify = {"type": "identify", "userId": "u1", "anonymousId": "a1", "traits": {"email": "U1@example.com"}}
+
+    async def send(*calls: dict[str, Any]) -> None:
+        response = await client.post("/v1/batch", json={"batch": list(calls)}, auth=("test-key", ""))
+        assert response.status_code == 200, response.text
+
+    async with edge_client(producer, keys=keys, suppressions=suppressions) as client:
+        await send({**track, "messageId": "m1"}, {**identify, "messageId": "m2"})
+        suppressions.apply(_suppressing("email", "u1@example.com", 1))
+        await send({**track, "messageId": "m3"}, {**identify, "messageId": "m4"})  # m4 names the email
+        suppressions.apply(_suppressing("anonymous_id", "a1", 2))
+        await send({**track, "messageId": "m5"}, {**track, "anonymousId": None, "messageId": "m6"})
+        subject = Pseudonyms(TEST_SECRET.encode()).value("user_id", "u1")
+        (before,) = keys.known.values()
+        keys.forget(subject)
+        await send({**track, "anonymousId": None, "messageId": "m7"})
+    (after,) = keys.known.values()
+    assert after != before
+    records = [r for r in sorted(await all_records(kafka.bootstrap, topic), key=lambda r: r.offset)]
+    sealed = [(envelope, index) for r in records for index, envelope in enumerate(record_items(r.value))]
+    opened: list[tuple[str, str]] = []
+    for envelope, index in sealed:
+        for name, material in (("before", before), ("after", after)):
+            with contextlib.suppress(SealError):
+                opened.append((decode_event(Sealer().open(envelope, material), index).message_id, name))
+    assert sorted(opened) == [("m1", "before"), ("m2", "before"), ("m3", "before"), ("m6", "before"), ("m7", "after")]
