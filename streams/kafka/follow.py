@@ -59,6 +59,7 @@ class Follower:
         # fetch_max_wait_ms) a ListOffsets would wait half a second.
         self._offsets: AIOKafkaConsumer | None = None
         self._asking: set[asyncio.Task[None]] = set()
+        self._ahead: asyncio.Task[None] | None = None  # a round asked before the lease ends
 
     async def start(self, *, follow: bool = True) -> None:
         """Read the topic to its end, then (``follow``) follow it in the background."""
@@ -75,10 +76,11 @@ class Follower:
             self._task = asyncio.create_task(self._follow(), name=self._name)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._ahead):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         for consumer in (self._consumer, self._offsets):
             if consumer is not None:
                 await consumer.stop()
@@ -101,10 +103,29 @@ class Follower:
         found the copy complete, else after a round of its own. Callers that come while
         a round is being asked join the next one.
 
+        Past half of ``within`` since that round, the next is asked in the background:
+        a steady stream of callers keeps the copy fresh without any of them waiting for
+        the broker (its answer comes in tens of milliseconds when it is busy).
+
         Raises TimeoutError (or the client's KafkaError) when the broker does not answer.
         """
-        if within and self.fresh_as_of >= clock() - within:
-            return
+        if within:
+            age = clock() - self.fresh_as_of
+            if age <= within:
+                if age > within / 2 and self._ahead is None:
+                    self._ahead = asyncio.get_running_loop().create_task(self._ask_ahead(timeout), name=f"{self._name}-ahead")
+                return
+        await self._fresh_round(timeout)
+
+    async def _ask_ahead(self, timeout: float) -> None:
+        try:
+            await self._fresh_round(timeout)
+        except Exception as exc:  # a caller past the lease asks again, and is told
+            logger.debug("%s: a round asked ahead failed: %r", self._name, exc)
+        finally:
+            self._ahead = None
+
+    async def _fresh_round(self, timeout: float) -> None:
         if self._round is None:
             self._round = asyncio.get_running_loop().create_future()
             # Retrieved even when every caller has given up on it.

@@ -10,7 +10,8 @@ The edge asks ``in_force`` before it writes a call: the copy must hold every reg
 acknowledged ``IN_FORCE_WITHIN`` before the call or earlier. It asks the broker only
 when no round in that time found the copy complete, so a busy edge asks a few times a
 second, not once a call (a round costs ~300 µs of CPU, 3 µs an event of a 100-event
-call). ``createRegulation`` returns a suppression only ``SETTLED`` after the broker
+call); and past half that time the next round is asked ahead, so its calls do not wait
+for the answer either (a busy broker takes tens of milliseconds). ``createRegulation`` returns a suppression only ``SETTLED`` after the broker
 acknowledged it: every node's edge holds it by then, for any call made after.
 """
 

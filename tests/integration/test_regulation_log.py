@@ -13,6 +13,7 @@ import pytest
 
 from query.domain import USER_ID, Identifier
 from query.domain.regulations import Regulation, RegulationType, SubjectType
+from streams.kafka.follow import clock
 from streams.kafka.topics import ensure_topics
 from streams.ops.broker import EmbeddedBroker
 from streams.regulations.log import RegulationLog
@@ -55,7 +56,6 @@ async def test_callers_waiting_at_once_share_one_answer(two_copies: tuple[Regula
     assert len(reader.suppressions) == 5
 
 
-
 async def test_a_copy_found_complete_lately_answers_at_once_and_one_asked_now_sees_everything(
     two_copies: tuple[RegulationLog, RegulationLog],
 ) -> None:
@@ -70,3 +70,21 @@ async def test_a_copy_found_complete_lately_answers_at_once_and_one_asked_now_se
     await reader.fresh()  # a round asked now, which the suppression written before is in
     assert reader.follower.fresh_as_of > as_of
     assert reader.suppressions.blocks(["pseudonym-1"])
+
+
+async def test_past_half_the_lease_the_caller_is_answered_at_once_and_a_round_is_asked_ahead(
+    two_copies: tuple[RegulationLog, RegulationLog],
+) -> None:
+    writer, reader = two_copies
+    await reader.fresh()
+    await writer.append(_suppression(2))
+    stale = reader.follower.fresh_as_of = clock() - 30  # as if that round were 30 s old
+    await reader.fresh(within=40)
+    assert reader.follower.fresh_as_of == stale  # answered from the copy as it was
+    ahead = reader.follower._ahead
+    assert ahead is not None, "no round was asked ahead"
+    await ahead
+    assert reader.follower.fresh_as_of > stale
+    assert reader.suppressions.blocks(["pseudonym-2"])
+    await reader.fresh(within=40)  # fresh again: nothing more to ask
+    assert reader.follower._ahead is None
