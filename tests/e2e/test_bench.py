@@ -91,6 +91,7 @@ def test_the_quick_benchmark_runs_and_prints_its_table(tmp_path: Path) -> None:
         _row(forgetting, f"plain, {people} people", rf"{NUMBER} \(")
         _row(forgetting, f"private, {people} people", rf"{NUMBER} \(")
         _row(forgetting, f"private / plain, {people} people", rf"{NUMBER}×")
+        _row(forgetting, f"the edge's CPU an event, {people} people", rf"{NUMBER} → {NUMBER} µs \({NUMBER}×\)")
     _row(forgetting, "private, known people: sealed, 1,000 suppressions in force", rf"{NUMBER} \(")
     deletion = _section(stdout, "Deletion:")
     _row(deletion, "createRegulation → the folds have forgotten them", rf"{NUMBER} s")
