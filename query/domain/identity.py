@@ -177,20 +177,16 @@ def named_by_ids_alone(event: Event) -> bool:
     return event.type in _USER_AND_ANONYMOUS_ONLY and "externalIds" not in event.context
 
 
-def identifiers_named(event: Event) -> list[tuple[str, str]]:
-    """The (kind, value) of each identifier of `identifiers_of` but the primary one
-    (`primary_named`), unsorted and perhaps repeated: cheap for the common calls, which
-    name a userId and an anonymousId at most (the edge asks it of every event while a
-    suppression is in force)."""
-    if named_by_ids_alone(event):
-        if event.user_id is not None and event.anonymous_id is not None:
-            return [(ANONYMOUS_ID, event.anonymous_id)]
-        return []
-    primary = primary_named(event)
-    named = [(i.kind, i.value) for i in (*_previous_ids(event), *_email(event), *_external_ids(event))]
-    if event.user_id is not None and event.anonymous_id is not None:
-        named.append((ANONYMOUS_ID, event.anonymous_id))
-    return [i for i in named if i != primary]
+def extra_identifiers_named(event: Event) -> list[tuple[str, str]]:
+    """The (kind, value) of each identifier the event names besides its userId and
+    anonymousId (previousId, email, external ids), unsorted, perhaps repeated: none for
+    the calls `named_by_ids_alone`."""
+    named = _previous_named(event)
+    email = _email_of(event)
+    if email is not None:
+        named.append((EMAIL, email))
+    named += _external_named(event)
+    return named
 
 
 def links_of(event: Event) -> list[Link]:
@@ -227,29 +223,42 @@ def _links_general(event: Event) -> list[Link]:
 
 
 def _previous_ids(event: Event) -> list[Identifier]:
+    return [Identifier(*named) for named in _previous_named(event)]
+
+
+def _previous_named(event: Event) -> list[tuple[str, str]]:
     if event.type is not EventType.ALIAS or event.previous_id is None:
         return []
     previous = event.previous_id
     if previous == event.anonymous_id:
-        return [Identifier(ANONYMOUS_ID, previous)]
-    return [Identifier(USER_ID, previous), Identifier(ANONYMOUS_ID, previous)]
+        return [(ANONYMOUS_ID, previous)]
+    return [(USER_ID, previous), (ANONYMOUS_ID, previous)]
 
 
 def _email(event: Event) -> list[Identifier]:
+    email = _email_of(event)
+    return [] if email is None else [Identifier(EMAIL, email)]
+
+
+def _email_of(event: Event) -> str | None:
     # Only identify traits describe the user: a group call's traits are the group's.
     if event.type is not EventType.IDENTIFY:
-        return []
+        return None
     email = event.traits.get("email")
     if not isinstance(email, str) or not email.strip():
-        return []
-    return [Identifier(EMAIL, normalise_email(email))]
+        return None
+    return normalise_email(email)
 
 
 def _external_ids(event: Event) -> list[Identifier]:
+    return [Identifier(*named) for named in _external_named(event)]
+
+
+def _external_named(event: Event) -> list[tuple[str, str]]:
     entries = event.context.get("externalIds")
     if not isinstance(entries, list):
         return []
-    found: list[Identifier] = []
+    found: list[tuple[str, str]] = []
     for entry in entries:
         if not isinstance(entry, Mapping):
             continue
@@ -261,5 +270,5 @@ def _external_ids(event: Event) -> list[Identifier]:
         kind = kind.strip()
         if not kind or not value:
             continue
-        found.append(Identifier(kind, normalise_email(value) if kind == EMAIL else value))
+        found.append((kind, normalise_email(value) if kind == EMAIL else value))
     return found

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final, Protocol
 
-from query.domain import ANONYMOUS_ID, identifiers_named, named_by_ids_alone, primary_named
+from query.domain import ANONYMOUS_ID, extra_identifiers_named, named_by_ids_alone, primary_named
 from query.domain.pseudonyms import Pseudonyms
 from query.domain.regulations import Suppressions
 from schemas import Event, encode_event
@@ -173,4 +173,4 @@ class Sealing:
             )
         if person.covered or named_by_ids_alone(event):
             return person.covered
-        return any(value(*named) in suppressions for named in identifiers_named(event))
+        return any(value(*named) in suppressions for named in extra_identifiers_named(event))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -16,14 +18,15 @@ from query.domain.identity import (
     IdentityGuards,
     Link,
     identifier_order,
-    identifiers_named,
+    extra_identifiers_named,
     identifiers_of,
     link,
     links_of,
+    named_by_ids_alone,
     primary_identifier,
     primary_named,
 )
-from schemas.event import EventType
+from schemas.event import Event, EventType
 from tests.unit.query.domain.builders import make_event
 
 def U(value: str) -> Identifier:  # noqa: N802 - reads like a constructor
@@ -146,8 +149,12 @@ def test_the_shortcut_for_calls_with_only_user_and_anonymous_ids_agrees_with_the
 
 
 @given(linking_events())
-def test_the_primary_identifier_and_the_identifiers_named_are_the_identifiers_of_the_event(e: object) -> None:
-    primary, others = primary_named(e), identifiers_named(e)  # type: ignore[arg-type]
-    assert primary not in others
-    named = {Identifier(*i) for i in [primary, *others] if i is not None}
-    assert sorted(named, key=identifier_order) == identifiers_of(e)  # type: ignore[arg-type]
+def test_the_ids_and_the_extra_identifiers_named_are_the_identifiers_of_the_event(e: object) -> None:
+    event = cast(Event, e)
+    extras = extra_identifiers_named(event)
+    ids = [(kind, value) for kind, value in ((USER_ID, event.user_id), (ANONYMOUS_ID, event.anonymous_id)) if value is not None]
+    named = {Identifier(*i) for i in [*ids, *extras]}
+    assert sorted(named, key=identifier_order) == identifiers_of(event)
+    assert extras == [] or not named_by_ids_alone(event)
+
+
