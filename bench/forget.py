@@ -8,13 +8,13 @@ and how long a deletion takes.
   real keys topic), ``SUPPRESSIONS`` suppressions of other people in force, and the
   regulations copy brought up to the topic's end before each call. *Plain* is the same
   app writing each event as it is, with no suppression check. Each edge is sent the load
-  twice: first its people are new (a private edge makes and acks each one's data key
-  before their first event), then known. The ratios are the median of the pairs' own (a
-  pair's plain and private edges run one after the other, in ABBA order, after a run
-  that warms the broker up, so the machine's drift over the run, ±10 % here, cancels)
-  and of the best rates of each side; and the edge's CPU an event (this process's CPU
-  time while it sent: the edge and its HTTP client), which the broker's share of the
-  two cores does not move.
+  first as new people (a private edge makes and acks each one's data key before their
+  first event), then as known ones, ``KNOWN_PASSES`` times (the fastest counts). The
+  ratios are the median of the pairs' own (a pair's plain and private edges run one
+  after the other, in ABBA order, after a run that warms the broker up, so the
+  machine's drift over the run, ±10 % here, cancels) and of the best rates of each
+  side; and the edge's CPU an event (this process's CPU time while it sent: the edge
+  and its HTTP client), which the broker's share of the two cores does not move.
 - **Deletion**, on a real node with ``TRACKLOG_FORGET_WITHIN_MS`` = ``FORGET_WITHIN_MS``:
   from ``createRegulation`` to the folds having forgotten the person (the ``raw log``
   step starts: their keys are being deleted) and to ``FINISHED`` (the keys topic holds
@@ -60,6 +60,7 @@ logger = logging.getLogger(__name__)
 EVENTS = 20_000
 SUPPRESSIONS = 1_000
 PAIRS = 8
+KNOWN_PASSES = 3
 FORGET_WITHIN_MS = 5_000
 CREATE = """mutation ($ids: [String!]!) {
   createRegulation(type: DELETE_ONLY, subjectType: USER_ID, subjectIds: $ids) { id } }"""
@@ -89,7 +90,9 @@ def _suppression(n: int) -> Regulation:
 
 
 async def _ingest(broker: EmbeddedBroker, bodies: list[tuple[int, bytes]], *, private: bool) -> tuple[Sent, Sent]:
-    """The load sent twice through a fresh edge: first as new people, then as known ones."""
+    """The load sent through a fresh edge: first as new people, then ``KNOWN_PASSES``
+    times as known ones, the fastest of which is returned (a pass takes under a second,
+    so a burst of the machine's other load can halve one)."""
     names = TopicNames.for_prefix(fresh_prefix("forget"))
     await ensure_topics(
         broker.bootstrap, [(names.events, PARTITIONS, {}), (names.keys, PARTITIONS, {}), (names.regulations, 1, {})]
@@ -133,7 +136,8 @@ async def _ingest(broker: EmbeddedBroker, bodies: list[tuple[int, bytes]], *, pr
                 return response.status_code == 200
 
             first = await _send_all(bodies, send)  # each subject's key made on first sight
-            return first, await _send_all(bodies, send)
+            known = [await _send_all(bodies, send) for _ in range(KNOWN_PASSES)]
+            return first, max(known, key=lambda sent: sent.acked / sent.seconds)
     finally:
         heap.stop()
         await asyncio.gather(producer.stop(), keys.stop(), regulations.stop())
