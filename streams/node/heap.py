@@ -10,7 +10,7 @@ from typing import Any
 
 # A full collection at most once per this many collections of the middle generation
 # (CPython's default is 10); see Heap.
-FULL_COLLECTION_EVERY = 100
+FULL_COLLECTION_EVERY = 20
 # The whole heap is walked at least this often (seconds), so a cycle frozen while it
 # was alive is freed within it once it is garbage; see Heap.
 THAW_EVERY = 600.0
@@ -29,13 +29,18 @@ class Heap:
     profiles; 20,000 columns of a thousand schemas), which are replaced row by row.
     Two things keep walking them from pausing reads:
 
-    - ``FULL_COLLECTION_EVERY``: at CPython's thresholds a million events made 84 full
-      collections of ~350 ms each, 29 s of a 288 s drain; with it the same drain made
-      10 (3.5 s), and its peak RSS stayed where it was: the rows die by reference
-      count, not in cycles;
     - what lived through a full collection is frozen once it is over, so the next one
       walks only what came since: with a thousand schemas' pages read, a full
-      collection during an import took 51 ms, not 109-127 ms.
+      collection during an import took 51 ms, not 109-127 ms;
+    - ``FULL_COLLECTION_EVERY``: before that freezing, at CPython's thresholds a million
+      events made 84 full collections of ~350 ms each (each walked the whole heap),
+      29 s of a 288 s drain, and once per 100 middle-generation collections made 10
+      (3.5 s). With it, a full collection walks what came since the last, so how often
+      they come changes their length, not their sum: at 100, loading a thousand schemas
+      left ~176,000 objects for the next, a 46-67 ms pause that the first reads after
+      the load met (their allocations trigger it); at 20 the load's are walked in
+      pieces while it folds, and one at idle takes 3-4 ms. Peak RSS over a 90,000-event
+      import stayed where it was (746 MiB at 100; 773 and 758 at 20).
 
     A frozen object is still freed when its reference count drops to zero, but a cycle
     among frozen objects never is. So at most every ``thaw_every`` seconds a full
