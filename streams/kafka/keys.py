@@ -26,7 +26,9 @@ from aiokafka.structs import ConsumerRecord
 
 from schemas.sealed import KEY_BYTES, KeyRef
 from streams.errors import BrokerUnavailableError
+from streams.kafka.batches import send_batches
 from streams.kafka.follow import Follower
+from streams.kafka.producer import key_partition
 
 logger = logging.getLogger(__name__)
 
@@ -179,7 +181,18 @@ class SubjectKeys:
         assert producer is not None, "this node does not make keys (started with write=False)"
         made = [(KeyRef(subject, os.urandom(8).hex()), os.urandom(KEY_BYTES)) for subject in subjects]
         try:
-            sends = [await producer.send(self._topic, key=_record_key(ref), value=material) for ref, material in made]
+            # A record batch per partition, not a future per key (a call meets tens of
+            # new people at once); each in the partition its tombstone will go to.
+            partitions = len(await producer.partitions_for(self._topic))
+            by_partition: dict[int, list[tuple[bytes | None, bytes | None]]] = {}
+            for ref, material in made:
+                key = _record_key(ref)
+                by_partition.setdefault(key_partition(key, partitions), []).append((key, material))
+            sends = [
+                send
+                for partition, records in by_partition.items()
+                for send, _ in await send_batches(producer, self._topic, partition, records)
+            ]
             await asyncio.wait_for(asyncio.gather(*sends), self._timeout)
         except (KafkaError, TimeoutError) as exc:
             raise BrokerUnavailableError(f"the broker did not take a new data key: {exc!r}") from exc

@@ -8,10 +8,11 @@ from collections.abc import AsyncIterator
 import pytest
 
 from streams.kafka.keys import SubjectKeys
+from streams.kafka.producer import key_partition
 from streams.kafka.topics import ensure_topics
 from streams.ops.broker import EmbeddedBroker
 from tests.nodes import fresh_prefix
-from tests.topics import keys_on
+from tests.topics import all_records, keys_on
 
 
 @pytest.fixture
@@ -46,8 +47,14 @@ async def test_a_forgotten_subject_gets_a_new_key_and_the_old_one_is_gone(
     keys: SubjectKeys, kafka: EmbeddedBroker
 ) -> None:
     (old, _), = (await keys.keys_for(["~f"])).values()
+    old_key = f"~f:{old.key_id}".encode()
     assert await keys.forget(["~f"]) == 1
     assert keys.current("~f") is None
     (new, _), = (await keys.keys_for(["~f"])).values()
     assert new != old
     assert set((await keys_on(kafka.bootstrap, keys._topic)).known) == {new}
+    # Each key's record and its tombstone share a partition (murmur2 of the record key,
+    # as a Java client would pick), so compaction drops the key.
+    records = await all_records(kafka.bootstrap, keys._topic)
+    assert {r.partition for r in records if r.key == old_key} == {key_partition(old_key, 2)}
+    assert all(r.partition == key_partition(r.key, 2) for r in records)
