@@ -21,10 +21,9 @@ A sealed value is an envelope naming its key, in one of two forms:
   sealers that each sealed at most L values under a key, below N²·L/2^96 (2^-56 for a
   thousand sealers of 2^40 events each). (``os.urandom`` per event cost the edge twice
   the cipher; a random field and a 32-bit count cost it a quarter more than one count.)
-  An event is sealed
-  once, at the edge, and every copy of it (a timeline row, a quarantined event) is
-  that envelope, so nothing needs it to be deterministic; GCM costs the edge a third
-  of what SIV does, and no base64::
+  An event is sealed once, at the edge, and every copy of it (a timeline row, a
+  quarantined event) is that envelope, so nothing needs it to be deterministic; GCM
+  costs the edge a third of what SIV does, and no base64::
 
       0x01 | subject length (2 bytes) | subject | key id length (1 byte) | key id
            | nonce (12 bytes) | ciphertext and tag
@@ -151,9 +150,7 @@ class Sealer:
     def seal_event(self, ref: KeyRef, material: bytes, plaintext: bytes) -> bytes:
         """The binary envelope of ``plaintext`` sealed under ``material`` (``ref``'s
         key): an event on the log."""
-        cipher, head = self._key(ref, material).events()
-        nonce = next(self._nonces).to_bytes(_NONCE, "big")
-        return b"".join((head, nonce, cipher.encrypt(nonce, plaintext, None)))
+        return self.event_sealer(ref, material)(plaintext)
 
     def event_sealer(self, ref: KeyRef, material: bytes) -> Callable[[bytes], bytes]:
         """``seal_event`` under this one key, made ready: what the edge keeps for each

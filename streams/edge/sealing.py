@@ -121,21 +121,23 @@ class Sealing:
         people, person_of, drops, ids_alone = self._people.get, self._person, self._drops, named_by_ids_alone
         found: list[_Person] = []
         envelopes: list[bytes | None] = []  # None: not sealed yet (no key), or dropped
-        dropped = 0
-        for event in events:
+        dropped: set[int] = set()
+        for i, event in enumerate(events):
             person = people((event.user_id, event.anonymous_id)) or person_of(event)
             found.append(person)
             # (The common case asks nothing more: a known person's two ids, not suppressed.)
             if judging and (person.as_of != as_of or person.covered or not ids_alone(event)) and drops(event, person, as_of):
                 envelopes.append(None)
-                dropped += 1
+                dropped.add(i)
             else:
                 envelopes.append(None if person.seal is None else person.seal(encode_event(event)))
         await (in_force or _now())
         kept: Sequence[int] = range(len(events))
-        if suppressions.changes != as_of or dropped:  # a regulation came meanwhile: judge again
+        if suppressions.changes != as_of:  # a regulation came meanwhile: judge again
             as_of = suppressions.changes
             kept = [i for i in kept if not drops(events[i], found[i], as_of)]
+        elif dropped:
+            kept = [i for i in kept if i not in dropped]
         new = [found[i].subject for i in kept if envelopes[i] is None]
         if new:
             keys = await self._keys.keys_for(new)
