@@ -41,7 +41,7 @@ import base64
 import itertools
 import os
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Final, NamedTuple
 
@@ -80,6 +80,13 @@ class Envelope(NamedTuple):
     ref: KeyRef
     ciphertext: bytes
     binary: bool  # the events log's form (nonce and AES-GCM); else a row's (AES-SIV)
+
+
+class EventKey(NamedTuple):
+    """A key made ready to seal events with (``Sealer.event_key``)."""
+
+    head: bytes  # the binary envelope's, up to the nonce
+    encrypt: Callable[[bytes, bytes, bytes | None], bytes]  # AES-GCM's (nonce, plaintext, None)
 
 
 class _Envelope(msgspec.Struct, frozen=True):
@@ -150,19 +157,25 @@ class Sealer:
     def seal_event(self, ref: KeyRef, material: bytes, plaintext: bytes) -> bytes:
         """The binary envelope of ``plaintext`` sealed under ``material`` (``ref``'s
         key): an event on the log."""
-        return self.event_sealer(ref, material)(plaintext)
+        return self.seal_events([self.event_key(ref, material)], [plaintext])[0]
 
-    def event_sealer(self, ref: KeyRef, material: bytes) -> Callable[[bytes], bytes]:
-        """``seal_event`` under this one key, made ready: what the edge keeps for each
-        person it sees often (no key lookup per event)."""
+    def event_key(self, ref: KeyRef, material: bytes) -> EventKey:
+        """``ref``'s key made ready to seal events with (``seal_events``): what the edge
+        keeps for each person it sees often (no key lookup per event)."""
         cipher, head = self._key(ref, material).events()
-        encrypt, nonces, join = cipher.encrypt, self._nonces, b"".join
+        return EventKey(head, cipher.encrypt)
 
-        def seal(plaintext: bytes) -> bytes:
+    def seal_events(self, keys: Iterable[EventKey], plaintexts: Iterable[bytes]) -> list[bytes]:
+        """The binary envelope of each plaintext under its key (``keys`` and
+        ``plaintexts`` in step): a call's events, each under its own subject's key, in
+        one loop."""
+        nonces, join = self._nonces, b"".join
+        envelopes: list[bytes] = []
+        append = envelopes.append
+        for (head, encrypt), plaintext in zip(keys, plaintexts, strict=True):
             nonce = next(nonces).to_bytes(_NONCE, "big")
-            return join((head, nonce, encrypt(nonce, plaintext, None)))
-
-        return seal
+            append(join((head, nonce, encrypt(nonce, plaintext, None))))
+        return envelopes
 
     def ciphertext(self, ref: KeyRef, material: bytes, plaintext: bytes) -> str:
         """A JSON envelope's ``c``: ``plaintext`` sealed under ``material``, base64."""

@@ -11,7 +11,7 @@ A call that carries any identifier of a suppressed person (a SUPPRESS regulation
 answered as any other and not written.
 
 The edge keeps each person it meets ready, by their (userId, anonymousId): their
-subject, a sealer of its key, and whether a call naming only those two ids is
+subject, its key made ready to seal with, and whether a call naming only those two ids is
 suppressed. So a known person's event costs one lookup and the cipher, not two keyed
 hashes and a key lookup. What it keeps holds while nothing changes: a deleted or
 replaced key (``KeyMaker.replaced``) drops all of it, a suppression made or lifted
@@ -28,7 +28,7 @@ from query.domain import ANONYMOUS_ID, extra_identifiers_named, named_by_ids_alo
 from query.domain.pseudonyms import Pseudonyms
 from query.domain.regulations import Suppressions
 from schemas import Event, encode_event
-from schemas.sealed import KeyRef, Sealer
+from schemas.sealed import EventKey, KeyRef, Sealer
 
 
 class KeyMaker(Protocol):
@@ -66,15 +66,24 @@ async def _now() -> None:
 _PEOPLE: Final = 65_536
 
 
+def _no_key(nonce: bytes, plaintext: bytes, associated: bytes | None) -> bytes:
+    raise AssertionError("sealed under no key: a subject's key is made before their events are sealed")
+
+
+# The key of a person who has none yet.
+_NO_KEY: Final = EventKey(b"", _no_key)
+
+
 class _Person:
     """A person as the edge met them, by (userId, anonymousId): their subject, its
-    partition key and a sealer of its key (None until it has one), and whether a call
-    that names only those two ids is suppressed (as of ``Suppressions.changes``)."""
+    partition key and its key made ready to seal with (``_NO_KEY`` until it has one), and
+    whether a call that names only those two ids is suppressed (as of
+    ``Suppressions.changes``)."""
 
-    __slots__ = ("subject", "key", "seal", "as_of", "covered")
+    __slots__ = ("subject", "key", "sealing", "as_of", "covered")
 
-    def __init__(self, subject: str, seal: Callable[[bytes], bytes] | None) -> None:
-        self.subject, self.key, self.seal = subject, subject.encode(), seal
+    def __init__(self, subject: str, sealing: EventKey) -> None:
+        self.subject, self.key, self.sealing = subject, subject.encode(), sealing
         self.as_of, self.covered = -1, False
 
 
@@ -91,7 +100,7 @@ class Sealing:
         self._suppressions = suppressions
         self._fresh = fresh
         self._sealer = Sealer()
-        # Each person's subject and sealer, found once rather than per event (a batch
+        # Each person's subject and key, found once rather than per event (a batch
         # names ~95 people of its 100 events, the same ones again and again).
         self._people: dict[tuple[str | None, str | None], _Person] = {}
         self._keys_replaced = keys.replaced
@@ -107,48 +116,56 @@ class Sealing:
         """The events no suppression covers, each sealed under its subject's key.
 
         ``in_force`` (this call's ``in_force()``, asked when the call came) is awaited
-        only once the events of people who have a key are sealed: the broker's answer
-        comes while the CPU seals, rather than the call waiting for it first. Then the
-        events a suppression covers are dropped (their envelopes unused), and the keys of
-        the subjects new here are made, at once (one round trip to the broker, not one
-        each): no key is made for a suppressed person.
+        once the call is sealed, in the common case (everyone in it has a key, nobody
+        is suppressed as far as this copy knows): the broker's answer comes while the
+        CPU seals, rather than the call waiting for it first. If a regulation came
+        meanwhile, or someone has no key yet, the call is judged again as of then, and
+        the keys of the subjects new here are made, at once (one round trip to the
+        broker, not one each): no key is made for a suppressed person.
         """
         if self._keys.replaced != self._keys_replaced:  # a deletion: drop what it held
             self._people.clear()
             self._keys_replaced = self._keys.replaced
         suppressions = self._suppressions
-        as_of, judging = suppressions.changes, bool(len(suppressions))
-        people, person_of, drops, ids_alone = self._people.get, self._person, self._drops, named_by_ids_alone
-        found: list[_Person] = []
-        envelopes: list[bytes | None] = []  # None: not sealed yet (no key), or dropped
-        dropped: set[int] = set()
-        for i, event in enumerate(events):
-            person = people((event.user_id, event.anonymous_id)) or person_of(event)
-            found.append(person)
+        as_of = suppressions.changes
+        people, person_of = self._people.get, self._person
+        found = [people((event.user_id, event.anonymous_id)) or person_of(event) for event in events]
+        kept_events, kept = events, found
+        if len(suppressions):
+            drops, ids_alone = self._drops, named_by_ids_alone
             # (The common case asks nothing more: a known person's two ids, not suppressed.)
-            if judging and (person.as_of != as_of or person.covered or not ids_alone(event)) and drops(event, person, as_of):
-                envelopes.append(None)
-                dropped.add(i)
-            else:
-                envelopes.append(None if person.seal is None else person.seal(encode_event(event)))
-        await (in_force or _now())
-        kept: Sequence[int] = range(len(events))
-        if suppressions.changes != as_of:  # a regulation came meanwhile: judge again
-            as_of = suppressions.changes
-            kept = [i for i in kept if not drops(events[i], found[i], as_of)]
-        elif dropped:
-            kept = [i for i in kept if i not in dropped]
-        new = [found[i].subject for i in kept if envelopes[i] is None]
+            verdicts = [
+                (person.as_of != as_of or person.covered or not ids_alone(event)) and drops(event, person, as_of)
+                for event, person in zip(events, found)
+            ]
+            if any(verdicts):
+                kept_events = [event for event, dropped in zip(events, verdicts) if not dropped]
+                kept = [person for person, dropped in zip(found, verdicts) if not dropped]
+        if all(person.sealing is not _NO_KEY for person in kept):
+            envelopes = self._sealer.seal_events(
+                [person.sealing for person in kept], [encode_event(event) for event in kept_events]
+            )
+            await (in_force or _now())
+            if suppressions.changes == as_of:
+                return Sealed([(person.key, envelope) for person, envelope in zip(kept, envelopes)], len(events) - len(kept))
+        else:
+            await (in_force or _now())
+        return await self._sealed_as_of_now(events, found)
+
+    async def _sealed_as_of_now(self, events: Sequence[Event], found: list[_Person]) -> Sealed:
+        """The call judged by the suppressions as they are, its new subjects' keys made."""
+        as_of, drops = self._suppressions.changes, self._drops
+        kept = list(zip(events, found))
+        if len(self._suppressions):
+            kept = [(event, person) for event, person in kept if not drops(event, person, as_of)]
+        new = {person.subject for _, person in kept if person.sealing is _NO_KEY}
         if new:
-            keys = await self._keys.keys_for(new)
-            sealers = {subject: self._sealer.event_sealer(*key) for subject, key in keys.items()}
-            for i in kept:
-                if envelopes[i] is None:
-                    person = found[i]
-                    person.seal = sealers[person.subject]
-                    envelopes[i] = person.seal(encode_event(events[i]))
-        records = [(found[i].key, envelope) for i in kept if (envelope := envelopes[i]) is not None]
-        return Sealed(records, len(events) - len(kept))
+            made = {subject: self._sealer.event_key(*key) for subject, key in (await self._keys.keys_for(new)).items()}
+            for _, person in kept:
+                if person.sealing is _NO_KEY:
+                    person.sealing = made[person.subject]
+        envelopes = self._sealer.seal_events([p.sealing for _, p in kept], [encode_event(event) for event, _ in kept])
+        return Sealed([(person.key, envelope) for (_, person), envelope in zip(kept, envelopes)], len(events) - len(kept))
 
     def _person(self, event: Event) -> _Person:
         """The person ``event`` names, kept for their next events."""
@@ -156,7 +173,7 @@ class Sealing:
         assert primary is not None, "a parsed call has a userId or an anonymousId"
         subject = self._pseudonyms.value(*primary)
         key = self._keys.current(subject)
-        person = _Person(subject, None if key is None else self._sealer.event_sealer(*key))
+        person = _Person(subject, _NO_KEY if key is None else self._sealer.event_key(*key))
         if len(self._people) >= _PEOPLE:
             self._people.clear()
         self._people[event.user_id, event.anonymous_id] = person

@@ -40,6 +40,17 @@ def test_an_event_does_not_open_under_another_key_nor_once_changed() -> None:
         Sealer().open(changed, MATERIAL)
 
 
+def test_a_calls_events_are_each_sealed_under_their_own_subjects_key() -> None:
+    other_ref = KeyRef("~" + "b" * 32, "fedcba9876543210")
+    sealer = Sealer()
+    mine, theirs = sealer.event_key(REF, MATERIAL), sealer.event_key(other_ref, OTHER)
+    envelopes = sealer.seal_events([mine, theirs, mine], [b"ada 1", b"bob", b"ada 2"])
+    assert [read_envelope(e).ref for e in envelopes] == [REF, other_ref, REF]
+    assert [Sealer().open(e, m) for e, m in zip(envelopes, (MATERIAL, OTHER, MATERIAL))] == [b"ada 1", b"bob", b"ada 2"]
+    with pytest.raises(SealError, match="does not open"):
+        Sealer().open(envelopes[1], MATERIAL)  # ada's key opens none of bob's
+
+
 def test_events_are_sealed_under_a_new_nonce_each_rows_the_same_way_each_time() -> None:
     sealer = Sealer()
     events = {sealer.seal_event(REF, MATERIAL, b"same") for _ in range(100)}
@@ -50,10 +61,10 @@ def test_events_are_sealed_under_a_new_nonce_each_rows_the_same_way_each_time() 
 def test_a_sealers_nonces_count_up_from_a_random_start_another_sealer_does_not_share() -> None:
     first, second = Sealer(), Sealer()
     nonces = [read_envelope(first.seal_event(REF, MATERIAL, b"e")).ciphertext[:12] for _ in range(3)]
-    prepared = first.event_sealer(REF, MATERIAL)
-    nonces.append(read_envelope(prepared(b"e")).ciphertext[:12])  # one count for both ways in
+    key = first.event_key(REF, MATERIAL)
+    nonces += [read_envelope(e).ciphertext[:12] for e in first.seal_events([key, key], [b"e", b"f"])]  # one count
     counts = [int.from_bytes(nonce, "big") for nonce in nonces]
-    assert counts == list(range(counts[0], counts[0] + 4))
+    assert counts == list(range(counts[0], counts[0] + 5))
     other = int.from_bytes(read_envelope(second.seal_event(REF, MATERIAL, b"e")).ciphertext[:12], "big")
     assert abs(other - counts[0]) > 2**32  # 2^-63 odds of a false failure
 
